@@ -1,0 +1,1 @@
+"""chorus_events."""
