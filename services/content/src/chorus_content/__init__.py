@@ -1,1 +1,1 @@
-"""chorus_content."""
+"""Chorus content service: Content library, guidelines and the approval workflow; publishes content.approved."""

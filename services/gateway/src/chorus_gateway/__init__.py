@@ -1,1 +1,1 @@
-"""chorus_gateway."""
+"""Chorus gateway service: The one public API: authentication, tenancy, routing and rate limits."""

@@ -1,1 +1,1 @@
-"""chorus_metrics."""
+"""Chorus metrics service: Engagement ingestion, fraud filtering and KPIs; publishes engagement.updated."""

@@ -1,1 +1,1 @@
-"""chorus_rewards."""
+"""Chorus rewards service: Points ledger, live leaderboards, contests, raffles and badges."""

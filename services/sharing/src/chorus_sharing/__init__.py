@@ -1,1 +1,1 @@
-"""chorus_sharing."""
+"""Chorus sharing service: Advocates' feed, shares, share intents and tracked links; publishes share.posted."""

@@ -1,0 +1,35 @@
+"""PostgreSQL access: one asyncpg pool per service, pinned to its own schema.
+
+Each service owns one schema (`content`, `sharing`, ...) and never reads another
+service's tables; setting `search_path` on every pooled connection keeps SQL in
+repositories unqualified while making cross-schema reads impossible by accident.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb <-> Python objects both ways, so repositories pass dicts, not strings.
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(
+    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
+) -> asyncpg.Pool:
+    """A pool whose connections see `schema` first (then `public`)."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"search_path": f"{schema},public", "application_name": f"chorus-{schema}"},
+        **kwargs,
+    )
+    assert pool is not None
+    return pool

@@ -1,0 +1,1 @@
+"""Logging, tracing and HTTP instrumentation shared by every service."""
