@@ -1,0 +1,261 @@
+"""CloudEvents 1.0 in Kafka binary content mode: payload model <-> Kafka record.
+
+Binary mode puts the CloudEvents attributes in `ce_*` headers and the bare JSON
+payload in the record value, so consumers that know nothing of CloudEvents still
+read plain JSON, and routing tools can filter on headers without parsing values.
+
+We implement the small header mapping ourselves instead of calling the
+`cloudevents` SDK's Kafka binding, for three reasons: its `KafkaMessage` uses a
+`dict` of headers while aiokafka produces and delivers an ordered
+`list[tuple[str, bytes]]`; it re-serialises data through `json.dumps`, while we
+want pydantic's exact bytes out and `model_validate_json` on the raw bytes in;
+and it folds every attribute problem into one validation error (treating an
+unknown specversion as 1.0), while a dead-letter record needs a precise reason.
+The unit tests check interoperability against the SDK in both directions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Generic, Literal, TypeVar, cast, get_args
+from uuid import uuid4
+
+from pydantic import BaseModel, ValidationError
+
+from chorus_events.contracts.registry import EventSpec, UnknownEventType, spec_for_type
+
+P = TypeVar("P", bound=BaseModel)
+Q = TypeVar("Q", bound=BaseModel)
+
+SPECVERSION: Final = "1.0"
+CONTENT_TYPE: Final = "application/json"
+
+H_SPECVERSION: Final = "ce_specversion"
+H_ID: Final = "ce_id"
+H_SOURCE: Final = "ce_source"
+H_TYPE: Final = "ce_type"
+H_TIME: Final = "ce_time"
+H_SUBJECT: Final = "ce_subject"
+H_CONTENT_TYPE: Final = "content-type"
+
+REQUIRED_HEADERS: Final = (H_SPECVERSION, H_ID, H_SOURCE, H_TYPE, H_TIME)
+"""Chorus requires `ce_time` too (optional in CloudEvents): every event says when."""
+RESERVED_HEADERS: Final = frozenset((*REQUIRED_HEADERS, H_SUBJECT, H_CONTENT_TYPE))
+"""Headers `encode` owns; `extra_headers` may not set them."""
+
+PoisonReason = Literal[
+    "missing-header",
+    "bad-header",
+    "unsupported-specversion",
+    "unsupported-content-type",
+    "unknown-type",
+    "wrong-topic",
+    "empty-value",
+    "bad-json",
+    "invalid-payload",
+]
+POISON_REASONS: Final[tuple[PoisonReason, ...]] = get_args(PoisonReason)
+
+
+class PoisonMessage(Exception):
+    """A record that can never be processed, whatever the retries: dead-letter it.
+
+    `reason` is a short stable code (one of `POISON_REASONS`) for the
+    `chorus_error_reason` header and metrics labels; `detail` is for humans and
+    never echoes payload values (they may hold personal data).
+    """
+
+    def __init__(self, reason: PoisonReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason: PoisonReason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """A record ready to produce."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Envelope(Generic[P]):
+    """A decoded, validated event as consumers receive it."""
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str | None
+    payload: P
+    spec: EventSpec[P]
+    headers: dict[str, str]
+    """Every UTF-8 header of the record (ce_*, content-type, traceparent, ...)."""
+
+    def narrow(self, spec: EventSpec[Q]) -> Envelope[Q]:
+        """This envelope typed for `spec`; TypeError when it carries another event type."""
+        if self.spec != spec:
+            raise TypeError(f"envelope carries {self.type}, not {spec.ce_type}")
+        return cast(Envelope[Q], self)
+
+
+def encode(
+    spec: EventSpec[P],
+    payload: P,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+) -> KafkaRecord:
+    """Build the Kafka record for `payload`.
+
+    Deterministic: the same arguments with the same `event_id` and `time` give the
+    same bytes, so an outbox can re-encode a stored event at publish time. A
+    default `event_id` is a random UUID4 and a default `time` is now (UTC).
+    Raises TypeError for a payload of the wrong model and ValueError for bad
+    arguments: those are programming errors, not poison messages.
+    """
+    if not isinstance(payload, spec.payload):
+        raise TypeError(f"{spec.ce_type} needs {spec.payload.__name__}, got {type(payload)}")
+    if not source:
+        raise ValueError("source must not be empty")
+    event_id = str(uuid4()) if event_id is None else event_id
+    if not event_id:
+        raise ValueError("event_id must not be empty")
+    time = datetime.now(UTC) if time is None else time
+    if time.tzinfo is None:
+        raise ValueError("time must be timezone-aware")
+
+    attributes = [
+        (H_SPECVERSION, SPECVERSION),
+        (H_ID, event_id),
+        (H_SOURCE, source),
+        (H_TYPE, spec.ce_type),
+        (H_TIME, format_time(time)),
+    ]
+    if spec.subject is not None:
+        attributes.append((H_SUBJECT, spec.subject(payload)))
+    attributes.append((H_CONTENT_TYPE, CONTENT_TYPE))
+    for name, value in (extra_headers or {}).items():
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(f"extra_headers may not set {name!r}")
+        attributes.append((name, value))
+
+    return KafkaRecord(
+        topic=spec.topic,
+        key=spec.key(payload).encode(),
+        value=payload.model_dump_json().encode(),
+        headers=[(name, value.encode()) for name, value in attributes],
+    )
+
+
+def decode(
+    topic: str,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]],
+) -> Envelope[Any]:
+    """Validate a consumed record and return its envelope; raise PoisonMessage if it can't be.
+
+    Checks, in order: CloudEvents headers (UTF-8, no duplicates, specversion
+    1.0, id/source/type/time present, RFC 3339 time), content type (absent
+    means JSON), known type, topic of that type, payload JSON and its model.
+    The key is not checked: a wrongly keyed event is mis-partitioned but still
+    processable.
+    """
+    del key  # part of the signature so callers pass whole records; see docstring
+    found = _read_headers(headers)
+    attrs = _ce_attributes(found)
+    time = parse_time(attrs[H_TIME])
+    content_type = found.get(H_CONTENT_TYPE)
+    if content_type is not None and content_type.split(";")[0].strip().lower() != CONTENT_TYPE:
+        raise PoisonMessage("unsupported-content-type", f"content-type {content_type!r}")
+    try:
+        spec = spec_for_type(attrs[H_TYPE])
+    except UnknownEventType:
+        raise PoisonMessage("unknown-type", f"unknown ce_type {attrs[H_TYPE]!r}") from None
+    if topic != spec.topic:
+        raise PoisonMessage("wrong-topic", f"{spec.ce_type} belongs on {spec.topic}, not {topic}")
+    payload = _validate_payload(spec, value)
+    return Envelope(
+        id=attrs[H_ID],
+        source=attrs[H_SOURCE],
+        type=spec.ce_type,
+        time=time,
+        subject=found.get(H_SUBJECT),
+        payload=payload,
+        spec=spec,
+        headers=found,
+    )
+
+
+def format_time(time: datetime) -> str:
+    """RFC 3339 in UTC with a 'Z', e.g. 2025-03-03T09:00:00.250000Z."""
+    return time.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp with offset; PoisonMessage("bad-header") otherwise."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise PoisonMessage("bad-header", f"ce_time {text!r} is not RFC 3339") from None
+    if parsed.tzinfo is None:
+        raise PoisonMessage("bad-header", f"ce_time {text!r} has no UTC offset")
+    return parsed
+
+
+def _read_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, raw in headers:
+        lowered = name.lower()
+        is_ours = lowered.startswith("ce_") or lowered == H_CONTENT_TYPE
+        try:
+            text = raw.decode("utf-8")
+        except (UnicodeDecodeError, AttributeError):
+            if is_ours:
+                raise PoisonMessage("bad-header", f"header {name} is not UTF-8") from None
+            continue  # someone else's binary header: not ours to judge
+        if is_ours:
+            # Two values for one attribute are ambiguous; guessing would be worse.
+            if lowered in found:
+                raise PoisonMessage("bad-header", f"header {name} appears twice")
+            found[lowered] = text
+        else:
+            found[name] = text
+    return found
+
+
+def _ce_attributes(found: Mapping[str, str]) -> dict[str, str]:
+    specversion = found.get(H_SPECVERSION)
+    if specversion is None:
+        raise PoisonMessage("missing-header", "no ce_specversion header (not a binary CloudEvent)")
+    if specversion != SPECVERSION:
+        raise PoisonMessage("unsupported-specversion", f"specversion {specversion!r}")
+    missing = [name for name in REQUIRED_HEADERS if not found.get(name)]
+    if missing:
+        raise PoisonMessage("missing-header", f"missing or empty: {', '.join(missing)}")
+    return {name: found[name] for name in REQUIRED_HEADERS}
+
+
+def _validate_payload(spec: EventSpec[P], value: bytes | None) -> P:
+    if not value:
+        raise PoisonMessage("empty-value", "record has no value (tombstone?)")
+    try:
+        return spec.payload.model_validate_json(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        if any(error["type"] == "json_invalid" for error in errors):
+            raise PoisonMessage("bad-json", "value is not valid JSON") from None
+        summary = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '<root>'}: {error['msg']}"
+            for error in errors[:5]
+        )
+        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise PoisonMessage("invalid-payload", f"{spec.ce_type}: {summary}{more}") from None
