@@ -1,0 +1,81 @@
+"""Names and defaults shared by the stack manager, the CLI and the pytest plugin.
+
+The local stack uses unusual ports (3xxxx) so it never collides with a Kafka, Postgres
+or Redis a developer already runs on the standard ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+KAFKA_ENV = "CHORUS_KAFKA_BOOTSTRAP"
+DATABASE_ENV = "CHORUS_DATABASE_URL"
+REDIS_ENV = "CHORUS_REDIS_URL"
+SECRET_ENV = "CHORUS_INTERNAL_TOKEN_SECRET"  # noqa: S105 (a variable name, not a secret)
+
+KAFKA_PORT = 39092
+KAFKA_CONTROLLER_PORT = 39093
+POSTGRES_PORT = 35432
+REDIS_PORT = 36379
+HOST = "127.0.0.1"
+
+DEFAULT_KAFKA_BOOTSTRAP = f"{HOST}:{KAFKA_PORT}"
+DEFAULT_DATABASE_URL = f"postgresql://chorus@{HOST}:{POSTGRES_PORT}/chorus"
+DEFAULT_REDIS_URL = f"redis://{HOST}:{REDIS_PORT}/0"
+
+ComponentName = Literal["kafka", "postgres", "redis"]
+INFRA_COMPONENTS: tuple[ComponentName, ...] = ("kafka", "postgres", "redis")
+ENV_BY_COMPONENT: dict[ComponentName, str] = {
+    "kafka": KAFKA_ENV,
+    "postgres": DATABASE_ENV,
+    "redis": REDIS_ENV,
+}
+DEFAULT_BY_COMPONENT: dict[ComponentName, str] = {
+    "kafka": DEFAULT_KAFKA_BOOTSTRAP,
+    "postgres": DEFAULT_DATABASE_URL,
+    "redis": DEFAULT_REDIS_URL,
+}
+
+# Service name -> port; the order is the start order (gateway last: it calls the others).
+SERVICE_PORTS: dict[str, int] = {
+    "content": 8101,
+    "sharing": 8102,
+    "metrics": 8103,
+    "rewards": 8104,
+    "gateway": 8100,
+}
+MIGRATION_ORDER: tuple[str, ...] = ("content", "sharing", "metrics", "rewards", "gateway")
+
+# Seconds; generous because a cold JVM on two cores takes a while.
+READY_DEADLINE = 60.0
+STOP_DEADLINE = 30.0
+
+
+def explicit_endpoint(component: ComponentName, environ: Mapping[str, str]) -> str | None:
+    """The endpoint the environment imposes on `component`, or None.
+
+    An environment value equal to the local stack's own default is not an override:
+    a shell that sourced `.local/stack.env` still lets the stack manage that component.
+    """
+    value = environ.get(ENV_BY_COMPONENT[component], "").strip()
+    if not value or value == DEFAULT_BY_COMPONENT[component]:
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """How to reach the three engines."""
+
+    kafka_bootstrap: str
+    database_url: str
+    redis_url: str
+
+    def as_env(self) -> dict[str, str]:
+        return {
+            KAFKA_ENV: self.kafka_bootstrap,
+            DATABASE_ENV: self.database_url,
+            REDIS_ENV: self.redis_url,
+        }
