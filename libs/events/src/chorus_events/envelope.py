@@ -160,8 +160,12 @@ def decode(
     key: bytes | None,
     value: bytes | None,
     headers: Sequence[tuple[str, bytes]],
+    types: Mapping[str, EventSpec[Any]] | None = None,
 ) -> Envelope[Any]:
     """Validate a consumed record and return its envelope; raise PoisonMessage if it can't be.
+
+    `types` (ce_type → spec) restricts decoding to what a consumer handles; by
+    default every registered type is accepted.
 
     Checks, in order: CloudEvents headers (UTF-8, no duplicates, specversion
     1.0, id/source/type/time present, RFC 3339 time), content type (absent
@@ -177,8 +181,8 @@ def decode(
     if content_type is not None and content_type.split(";")[0].strip().lower() != CONTENT_TYPE:
         raise PoisonMessage("unsupported-content-type", f"content-type {content_type!r}")
     try:
-        spec = spec_for_type(attrs[H_TYPE])
-    except UnknownEventType:
+        spec = spec_for_type(attrs[H_TYPE]) if types is None else types[attrs[H_TYPE]]
+    except (UnknownEventType, KeyError):
         raise PoisonMessage("unknown-type", f"unknown ce_type {attrs[H_TYPE]!r}") from None
     if topic != spec.topic:
         raise PoisonMessage("wrong-topic", f"{spec.ce_type} belongs on {spec.topic}, not {topic}")
