@@ -37,7 +37,8 @@ LanguageTag = Annotated[
 """A BCP 47 language tag such as "en", "de-CH" or "pt-BR"."""
 
 Caption = Annotated[str, StringConstraints(min_length=1, max_length=3000)]
-"""Post text; 3000 is LinkedIn's limit, the largest of the supported networks."""
+"""Post text. 3000 characters (LinkedIn's limit) bounds the event; stricter per-network
+limits (X: 280) are sharing's business, not the contract's."""
 
 Slug = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
