@@ -1,0 +1,39 @@
+"""Environment overrides, Postgres URLs and configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from chorus_devstack.pg_admin import check_identifier, render_conf, with_database
+from chorus_devstack.settings import DEFAULT_KAFKA_BOOTSTRAP, explicit_endpoint
+
+
+def test_environment_overrides_only_when_it_names_another_server() -> None:
+    assert explicit_endpoint("kafka", {}) is None
+    assert explicit_endpoint("kafka", {"CHORUS_KAFKA_BOOTSTRAP": ""}) is None
+    # A shell that sourced .local/stack.env still lets the stack manage its own Kafka.
+    assert explicit_endpoint("kafka", {"CHORUS_KAFKA_BOOTSTRAP": DEFAULT_KAFKA_BOOTSTRAP}) is None
+    assert explicit_endpoint("kafka", {"CHORUS_KAFKA_BOOTSTRAP": "b:9092"}) == "b:9092"
+    assert explicit_endpoint("redis", {"CHORUS_REDIS_URL": "redis://r:1/0"}) == "redis://r:1/0"
+
+
+def test_with_database_swaps_only_the_database() -> None:
+    url = "postgresql://chorus:pw@127.0.0.1:35432/chorus?sslmode=disable"
+    assert with_database(url, "chorus_test_ab") == (
+        "postgresql://chorus:pw@127.0.0.1:35432/chorus_test_ab?sslmode=disable"
+    )
+
+
+@pytest.mark.parametrize("bad", ["Upper", "drop table x", "x;y", "1abc", "a" * 64, ""])
+def test_identifiers_interpolated_into_ddl_are_checked(bad: str) -> None:
+    with pytest.raises(ValueError, match="identifier"):
+        check_identifier(bad)
+    assert check_identifier("chorus_test_0a1b") == "chorus_test_0a1b"
+
+
+def test_postgres_listens_on_loopback_with_our_port_and_socket_dir() -> None:
+    conf = render_conf(35432, Path("/s/run"))
+    assert "listen_addresses = '127.0.0.1'" in conf
+    assert "port = 35432" in conf
+    assert "unix_socket_directories = '/s/run'" in conf
