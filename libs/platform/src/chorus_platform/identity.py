@@ -78,7 +78,11 @@ def _mac(secret: str, body: str) -> bytes:
 
 
 def mint_internal_token(
-    identity: Identity, secret: str, *, ttl_seconds: int = DEFAULT_TTL_SECONDS, now: float | None = None
+    identity: Identity,
+    secret: str,
+    *,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    now: float | None = None,
 ) -> str:
     """Sign `identity` for `ttl_seconds`. Used by the gateway, seed scripts and tests."""
     if not secret:

@@ -82,7 +82,9 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str, sets: list[Mig
         for migration in mset.load():
             async with conn.transaction():
                 # Key the lock by schema so different services migrate in parallel.
-                await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}"
+                )
                 await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 await conn.execute(
                     f"""CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations (
@@ -93,6 +95,7 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str, sets: list[Mig
                         applied_at timestamptz NOT NULL DEFAULT now(),
                         PRIMARY KEY (component, version))"""
                 )
+                # Identifiers cannot be bind parameters; `schema` matched _SCHEMA above.
                 row = await conn.fetchrow(
                     f'SELECT checksum FROM "{schema}".schema_migrations '
                     "WHERE component = $1 AND version = $2",
@@ -109,15 +112,17 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str, sets: list[Mig
                 await conn.execute(f'SET LOCAL search_path TO "{schema}", public')
                 await conn.execute(migration.sql)
                 await conn.execute(
-                    f'INSERT INTO "{schema}".schema_migrations (component, version, name, checksum) '
-                    "VALUES ($1, $2, $3, $4)",
+                    f'INSERT INTO "{schema}".schema_migrations '
+                    "(component, version, name, checksum) VALUES ($1, $2, $3, $4)",
                     migration.component,
                     migration.version,
                     migration.name,
                     migration.checksum,
                 )
                 applied_count += 1
-                log.info("applied migration %s/%s to %s", migration.component, migration.name, schema)
+                log.info(
+                    "applied migration %s/%s to %s", migration.component, migration.name, schema
+                )
     return applied_count
 
 

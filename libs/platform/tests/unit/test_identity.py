@@ -25,7 +25,10 @@ from fastapi.testclient import TestClient
 pytestmark = pytest.mark.unit
 SECRET = "unit-test-secret"
 ALICE = Identity(
-    tenant_id="acme", principal_id="alice", roles=frozenset({Role.EDITOR}), team_ids=frozenset({"t1"})
+    tenant_id="acme",
+    principal_id="alice",
+    roles=frozenset({Role.EDITOR}),
+    team_ids=frozenset({"t1"}),
 )
 
 
@@ -89,7 +92,9 @@ def _app() -> TestClient:
         return {"ok": identity.principal_id}
 
     @app.get("/kpis")
-    def kpis(identity: Annotated[Identity, Depends(require_scope("metrics:read"))]) -> dict[str, bool]:
+    def kpis(
+        identity: Annotated[Identity, Depends(require_scope("metrics:read"))],
+    ) -> dict[str, bool]:
         return {"ok": True}
 
     return TestClient(app)
@@ -109,7 +114,9 @@ def test_dependency_accepts_a_valid_token() -> None:
 
 
 def test_role_check_answers_403_naming_the_roles() -> None:
-    response = _app().post("/approve", headers={IDENTITY_HEADER: mint_internal_token(ALICE, SECRET)})
+    response = _app().post(
+        "/approve", headers={IDENTITY_HEADER: mint_internal_token(ALICE, SECRET)}
+    )
     assert response.status_code == 403
     body = response.json()
     assert body["required_roles"] == ["admin", "approver"]
@@ -119,10 +126,19 @@ def test_role_check_answers_403_naming_the_roles() -> None:
 
 
 def test_api_keys_need_the_scope() -> None:
-    key = Identity(tenant_id="acme", principal_id="key-1", kind=PrincipalKind.API_KEY,
-                   scopes=frozenset({"content:write"}))
+    key = Identity(
+        tenant_id="acme",
+        principal_id="key-1",
+        kind=PrincipalKind.API_KEY,
+        scopes=frozenset({"content:write"}),
+    )
     denied = _app().get("/kpis", headers={IDENTITY_HEADER: mint_internal_token(key, SECRET)})
     assert denied.status_code == 403
     assert denied.json()["required_scope"] == "metrics:read"
     scoped = key.model_copy(update={"scopes": frozenset({"metrics:read"})})
-    assert _app().get("/kpis", headers={IDENTITY_HEADER: mint_internal_token(scoped, SECRET)}).status_code == 200
+    assert (
+        _app()
+        .get("/kpis", headers={IDENTITY_HEADER: mint_internal_token(scoped, SECRET)})
+        .status_code
+        == 200
+    )

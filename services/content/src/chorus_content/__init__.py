@@ -1,1 +1,1 @@
-"""Chorus content service: Content library, guidelines and the approval workflow; publishes content.approved."""
+"""Chorus content service: Content library, guidelines and approval workflow → content.approved."""

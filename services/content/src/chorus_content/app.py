@@ -15,7 +15,7 @@ def build_spec(settings: ContentSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE,
         settings=settings,
-        description="Content library, guidelines and the approval workflow; publishes content.approved.",
+        description="Content library, guidelines and approval workflow → content.approved.",
         migrations=[EVENTS_MIGRATIONS],
         workers=[outbox_relay()] if settings.outbox_relay_enabled else [],
     )

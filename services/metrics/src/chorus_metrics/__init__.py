@@ -1,1 +1,1 @@
-"""Chorus metrics service: Engagement ingestion, fraud filtering and KPIs; publishes engagement.updated."""
+"""Chorus metrics service: Engagement ingestion, fraud filtering, KPIs → engagement.updated."""

@@ -15,7 +15,7 @@ def build_spec(settings: MetricsSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE,
         settings=settings,
-        description="Engagement ingestion, fraud filtering and KPIs; publishes engagement.updated.",
+        description="Engagement ingestion, fraud filtering, KPIs → engagement.updated.",
         migrations=[EVENTS_MIGRATIONS],
         workers=[outbox_relay()] if settings.outbox_relay_enabled else [],
     )

@@ -1,1 +1,1 @@
-"""Chorus sharing service: Advocates' feed, shares, share intents and tracked links; publishes share.posted."""
+"""Chorus sharing service: Feed, shares, share intents, tracked links → share.posted."""

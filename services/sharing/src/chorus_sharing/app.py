@@ -15,7 +15,7 @@ def build_spec(settings: SharingSettings | None = None) -> ServiceSpec:
     return ServiceSpec(
         name=SERVICE,
         settings=settings,
-        description="Advocates' feed, shares, share intents and tracked links; publishes share.posted.",
+        description="Feed, shares, share intents, tracked links → share.posted.",
         migrations=[EVENTS_MIGRATIONS],
         workers=[outbox_relay()] if settings.outbox_relay_enabled else [],
     )

@@ -1,0 +1,460 @@
+"""The one consumer runner: batches, effectively-once effects, DLQ, clean shutdown.
+
+The contract a handler gets (`Handler`):
+
+* It receives a batch of decoded, validated envelopes *that this consumer group
+  has never applied before*, and an asyncpg connection with an open transaction.
+  It writes its effects on that connection and must not commit or open another
+  connection for them.
+* The runner records every event id of the batch in `processed_events` in the
+  same transaction (primary key: group + event id). Commit ⇒ effects and
+  tracking are durable together; rollback ⇒ neither. A redelivered event (Kafka
+  is at-least-once: crash before the offset commit, rebalance, relay retry)
+  finds its id already there and is skipped, so it has no second effect.
+* Kafka offsets are committed only after the transaction, throttled to about
+  once per `commit_interval` and forced on partition revocation and shutdown.
+  Committing late is safe precisely because of the tracking table.
+* Side effects outside Postgres (Redis rankings) cannot join the transaction.
+  A handler returns an `AfterCommit` callback for them; it runs after commit and
+  must be idempotent *by construction*: write absolute values read from the
+  committed state (`ZADD score`), never increments (`ZINCRBY`), so running it
+  again — after a crash between commit and callback, or on replay — converges.
+  Whatever a crash loses there is rebuilt from Postgres (the source of truth).
+
+Errors: an undecodable or invalid message, or one the handler rejects
+(`RejectEvent` or any non-transient exception when handled alone), goes to
+`<topic>.dlq` and the stream continues; a failing batch is bisected into single
+events so one bad event does not poison its neighbours. Transient errors
+(database or Kafka unavailable) rewind the consumer to the batch start and retry
+with capped exponential backoff, committing nothing; the wait happens in the run
+loop, never inside a rebalance callback. `DeadLetterPolicy` stops the consumer
+when the input is mostly poison.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.structs import ConsumerRecord
+from chorus_platform.metrics import (
+    CONSUMER_BATCH_LATENCY,
+    CONSUMER_BATCH_SIZE,
+    CONSUMER_LAG,
+    EVENTS_CONSUMED,
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    EVENTS_FAILED,
+)
+from opentelemetry.trace import Span, SpanKind
+
+from chorus_events.bus import KafkaPublisher, ensure_topics
+from chorus_events.contracts.registry import EventSpec
+from chorus_events.dlq import (
+    DeadLetterLimitExceeded,
+    DeadLetterPolicy,
+    dead_letter_record,
+    dlq_topic,
+)
+from chorus_events.envelope import Envelope, PoisonMessage, decode
+from chorus_events.errors import RejectEvent, is_transient
+from chorus_events.tracing import TRACER, context_from_headers, process_attributes
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+Handler = Callable[[Sequence[Envelope[Any]], asyncpg.Connection], Awaitable[AfterCommit | None]]
+# aiokafka ships no type information; a record is a ConsumerRecord[bytes, bytes].
+Message: TypeAlias = ConsumerRecord
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    """`specs` are the event types this consumer handles; their topics are subscribed,
+    and any other type arriving there is poison *for this consumer* (DLQ)."""
+
+    group: str
+    specs: Sequence[EventSpec[Any]]
+    batch_size: int = 500
+    batch_timeout_ms: int = 200
+    commit_interval: float = 1.0
+    backoff_initial: float = 0.2
+    backoff_max: float = 10.0
+    partitions: int = 3
+    trace_messages: bool = True
+    dead_letter_policy: Callable[[], DeadLetterPolicy] = DeadLetterPolicy
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({spec.topic for spec in self.specs})
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    batches: int = 0
+    dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+
+
+class ConsumerRunner:
+    """Background worker: `start()` subscribes and runs; `stop()` flushes and commits."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        pool: asyncpg.Pool,
+        handler: Handler,
+        config: ConsumerConfig,
+        service: str,
+        publisher: KafkaPublisher | None = None,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.pool = pool
+        self.handler = handler
+        self.config = config
+        self.service = service
+        self.publisher = publisher or KafkaPublisher(bootstrap, service)
+        self.stats = ConsumerStats()
+        self.failure: BaseException | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._lock = asyncio.Lock()
+        self._pending: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._policy = config.dead_letter_policy()
+        self._types = {spec.ce_type: spec for spec in config.specs}
+
+    # --- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._main(), name=f"consumer-{self.config.group}")
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Finish the batch in hand, commit its offsets, leave the group."""
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), grace)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self.publisher.stop()
+
+    async def wait(self) -> None:
+        """Wait until the runner ends (stopped, or failed: see `failure`)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def caught_up(self) -> bool:
+        """True when every assigned partition's committed offset is its end offset."""
+        consumer = self._consumer
+        if consumer is None or self._pending:
+            return False
+        assigned = consumer.assignment()
+        if not assigned:
+            return False
+        ends = await consumer.end_offsets(list(assigned))
+        for tp in assigned:
+            if (await consumer.committed(tp) or 0) < ends[tp]:
+                return False
+        return True
+
+    @property
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._consumer.assignment()) if self._consumer else set()
+
+    async def _main(self) -> None:
+        try:
+            await self._connect()
+            while not self._stopping.is_set():
+                messages = await self._poll()
+                if messages:
+                    await self._handle(messages)
+                await self._commit(force=False)
+        except DeadLetterLimitExceeded as exc:
+            self.failure = exc
+            log.error("consumer %s stopped: %s", self.config.group, exc)
+        except Exception as exc:
+            self.failure = exc
+            log.exception("consumer %s crashed", self.config.group)
+        finally:
+            await self._close()
+
+    async def _connect(self) -> None:
+        backoff = self.config.backoff_initial
+        topics = list(self.config.topics)
+        while not self._stopping.is_set():
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                group_id=self.config.group,
+                client_id=f"chorus-{self.service}-{self.config.group}",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=self.config.batch_size,
+            )
+            try:
+                await ensure_topics(
+                    self.bootstrap, topics + [dlq_topic(t) for t in topics], self.config.partitions
+                )
+                await consumer.start()
+            except (KafkaError, OSError) as exc:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                log.warning("kafka unavailable for %s (%s); retrying", self.config.group, exc)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, self.config.backoff_max)
+                continue
+            consumer.subscribe(topics, listener=_FlushOnRevoke(self))
+            self._consumer = consumer
+            return
+
+    async def _close(self) -> None:
+        if self._consumer is None:
+            return
+        with contextlib.suppress(Exception):
+            async with self._lock:
+                await self._commit(force=True)
+        await self._consumer.stop()
+        self._consumer = None
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds * (0.5 + random.random()))
+
+    # --- polling and batching --------------------------------------------------
+
+    async def _poll(self) -> list[Message]:
+        """Collect up to `batch_size` messages, waiting at most `batch_timeout_ms`."""
+        assert self._consumer is not None
+        deadline = time.monotonic() + self.config.batch_timeout_ms / 1000
+        messages: list[Message] = []
+        while len(messages) < self.config.batch_size and not self._stopping.is_set():
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0 and messages:
+                break
+            fetched = await self._consumer.getmany(
+                timeout_ms=max(remaining_ms, 0),
+                max_records=self.config.batch_size - len(messages),
+            )
+            if not fetched:
+                break
+            for records in fetched.values():
+                messages.extend(records)
+        return messages
+
+    async def _handle(self, messages: list[Message]) -> None:
+        started = time.perf_counter()
+        async with self._lock:
+            try:
+                await self._process(messages)
+            except DeadLetterLimitExceeded:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                await self._rewind(messages, exc)
+                return
+        self.stats.batches += 1
+        CONSUMER_BATCH_SIZE.labels(self.service, self.config.group).observe(len(messages))
+        CONSUMER_BATCH_LATENCY.labels(self.service, self.config.group).observe(
+            time.perf_counter() - started
+        )
+
+    async def _rewind(self, messages: list[Message], exc: BaseException) -> None:
+        """Seek back to the batch start and back off: the batch will be re-polled."""
+        assert self._consumer is not None
+        self.stats.retries += 1
+        first: dict[TopicPartition, int] = {}
+        for m in messages:
+            tp = TopicPartition(m.topic, m.partition)
+            first[tp] = min(first.get(tp, m.offset), m.offset)
+            EVENTS_FAILED.labels(self.service, m.topic, self.config.group).inc()
+        assigned = self._consumer.assignment()
+        for tp, offset in first.items():
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
+        delay = min(
+            self.config.backoff_initial * 2 ** min(self.stats.retries, 10), self.config.backoff_max
+        )
+        log.warning(
+            "transient failure in %s, retrying in ~%.1fs: %r", self.config.group, delay, exc
+        )
+        await self._pause(delay)
+
+    # --- processing ------------------------------------------------------------
+
+    async def _process(self, messages: list[Message]) -> None:
+        decoded: list[tuple[Message, Envelope[Any]]] = []
+        poison: list[tuple[Message, str, str]] = []
+        for m in messages:
+            try:
+                decoded.append((m, decode(m.topic, m.key, m.value, m.headers or (), self._types)))
+                self._policy.record(False)
+            except PoisonMessage as exc:
+                poison.append((m, exc.reason, exc.detail))
+                self._policy.record(True)
+        # Checked before anything is dead-lettered or committed: a stopped consumer
+        # leaves the suspicious messages in place for a fixed deploy to process.
+        self._policy.check()
+        if decoded:
+            poison += await self._apply(decoded)
+        if poison:
+            await self._dead_letter(poison)
+        for m in messages:
+            self._pending[TopicPartition(m.topic, m.partition)] = m.offset + 1
+        for m, _env in decoded:
+            EVENTS_CONSUMED.labels(self.service, m.topic, self.config.group).inc()
+
+    async def _apply(
+        self, items: list[tuple[Message, Envelope[Any]]]
+    ) -> list[tuple[Message, str, str]]:
+        """Apply `items` in one transaction; on a non-transient failure, bisect.
+
+        Returns the messages the handler rejected (to be dead-lettered).
+        """
+        spans = self._start_spans(items)
+        try:
+            after = await self._apply_once(items)
+        except Exception as exc:
+            for span in spans:
+                span.record_exception(exc)
+            if is_transient(exc):
+                raise
+            if len(items) == 1:
+                reason = exc.reason if isinstance(exc, RejectEvent) else "handler-error"
+                detail = (
+                    exc.detail if isinstance(exc, RejectEvent) else f"{type(exc).__name__}: {exc}"
+                )
+                log.warning("event %s rejected: %s", items[0][1].id, detail)
+                return [(items[0][0], reason, detail)]
+            rejected: list[tuple[Message, str, str]] = []
+            for item in items:
+                rejected += await self._apply([item])
+            return rejected
+        finally:
+            for span in spans:
+                span.end()
+        if after is not None:
+            await after()
+        return []
+
+    async def _apply_once(self, items: list[tuple[Message, Envelope[Any]]]) -> AfterCommit | None:
+        unique: dict[str, tuple[Message, Envelope[Any]]] = {}
+        for m, env in items:
+            unique.setdefault(env.id, (m, env))
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh_ids = {
+                r["event_id"]
+                for r in await conn.fetch(
+                    "INSERT INTO processed_events "
+                    "(consumer_group, event_id, topic, kafka_partition, kafka_offset) "
+                    "SELECT $1, e.id, e.topic, e.part, e.off "
+                    "FROM unnest($2::text[], $3::text[], $4::int[], $5::bigint[]) "
+                    "AS e(id, topic, part, off) "
+                    "ON CONFLICT DO NOTHING RETURNING event_id",
+                    self.config.group,
+                    list(unique),
+                    [m.topic for m, _ in unique.values()],
+                    [m.partition for m, _ in unique.values()],
+                    [m.offset for m, _ in unique.values()],
+                )
+            }
+            fresh = [env for event_id, (_m, env) in unique.items() if event_id in fresh_ids]
+            after = await self.handler(fresh, conn) if fresh else None
+        skipped = len(items) - len(fresh)
+        if skipped:
+            self.stats.duplicates += skipped
+            EVENTS_DUPLICATE.labels(self.service, items[0][0].topic, self.config.group).inc(skipped)
+        self.stats.applied += len(fresh)
+        return after
+
+    def _start_spans(self, items: list[tuple[Message, Envelope[Any]]]) -> list[Span]:
+        if not self.config.trace_messages:
+            return []
+        return [
+            TRACER.start_span(
+                f"process {m.topic}",
+                context=context_from_headers(env.headers),
+                kind=SpanKind.CONSUMER,
+                attributes=process_attributes(
+                    m.topic, self.config.group, env.id, m.partition, m.offset
+                ),
+            )
+            for m, env in items
+        ]
+
+    async def _dead_letter(self, poison: list[tuple[Message, str, str]]) -> None:
+        records = [
+            dead_letter_record(m, self.config.group, reason, detail) for m, reason, detail in poison
+        ]
+        await self.publisher.publish(records)
+        for m, reason, _detail in poison:
+            self.stats.dead_lettered += 1
+            self.stats.dead_letter_reasons[reason] = (
+                self.stats.dead_letter_reasons.get(reason, 0) + 1
+            )
+            EVENTS_DEAD_LETTERED.labels(self.service, m.topic, self.config.group, reason).inc()
+
+    # --- offsets ---------------------------------------------------------------
+
+    async def _commit(self, *, force: bool) -> None:
+        """Commit pending offsets (throttled unless forced); report lag."""
+        consumer = self._consumer
+        if consumer is None or not self._pending:
+            return
+        if not force and time.monotonic() - self._last_commit < self.config.commit_interval:
+            return
+        assigned = consumer.assignment()
+        offsets = {tp: off for tp, off in self._pending.items() if tp in assigned}
+        self._pending.clear()
+        self._last_commit = time.monotonic()
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced under us: the new owner re-reads from the last
+            # committed offset and the tracking table drops what we already applied.
+            log.info("offset commit skipped after rebalance: %s", exc)
+            return
+        for tp, off in offsets.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                CONSUMER_LAG.labels(
+                    self.service, self.config.group, tp.topic, str(tp.partition)
+                ).set(max(highwater - off, 0))
+
+
+class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was processed before partitions move to another consumer.
+
+    Waits for the batch in hand (the runner's lock) so its offsets are committed
+    by this member rather than re-read by the next owner. Never sleeps or retries.
+    """
+
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self.runner = runner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self.runner._lock:
+            with contextlib.suppress(KafkaError):
+                await self.runner._commit(force=True)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("consumer %s assigned %s", self.runner.config.group, sorted(map(str, assigned)))

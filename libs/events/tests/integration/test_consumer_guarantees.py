@@ -1,0 +1,273 @@
+"""The consuming half: effectively once through crashes and rebalances; poison to the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from chorus_devstack.waiting import eventually
+from chorus_events.consumer import AfterCommit
+from chorus_events.contracts import dlq as dlq_headers
+from chorus_events.dlq import DeadLetterLimitExceeded, DeadLetterPolicy
+from chorus_events.envelope import Envelope, encode
+from chorus_events.errors import RejectEvent
+from chorus_events.testkit import Backbone, Ping, record_effects
+
+pytestmark = pytest.mark.integration
+
+
+async def _distinct_and_total(backbone: Backbone) -> tuple[int, int]:
+    effects = await backbone.effects()
+    return len(set(effects)), len(effects)
+
+
+async def test_hard_kill_after_commit_before_offset_commit_has_no_double_effect(
+    backbone: Backbone,
+) -> None:
+    relay = backbone.relay()
+    await relay.start()
+    try:
+        await backbone.append(range(600))
+        await eventually(lambda: _zero_backlog(backbone), what="outbox drained")
+    finally:
+        await relay.stop()
+    # A real process, killed with SIGKILL by itself right after its 3rd batch's
+    # transaction committed and before any offset commit of that batch.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "chorus_events.testkit",
+        "crash-consumer",
+        backbone.dsn,
+        backbone.schema,
+        backbone.bootstrap,
+        backbone.topic,
+        "g-crash",
+        "3",
+    )
+    assert await asyncio.wait_for(proc.wait(), 120) == -9, "the consumer should die by SIGKILL"
+    applied_before_restart, _ = await _distinct_and_total(backbone)
+    assert applied_before_restart >= 150, "three batches were committed before the kill"
+
+    runner = backbone.runner("g-crash", batch_size=50)
+    await runner.start()
+    try:
+        await eventually(lambda: _count_at_least(backbone, 600), what="all 600 applied")
+        await _settle(runner)
+        distinct, total = await _distinct_and_total(backbone)
+        assert (distinct, total) == (600, 600), "no loss and no double effect"
+        assert runner.stats.duplicates > 0, "the restart saw redelivered, already applied events"
+    finally:
+        await runner.stop()
+
+
+async def test_member_leaving_mid_stream_hands_over_without_loss_or_double(
+    backbone: Backbone,
+) -> None:
+    slow_seen = 0
+
+    async def slow(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> AfterCommit | None:
+        nonlocal slow_seen
+        slow_seen += len(batch)
+        await asyncio.sleep(0.01)  # simulated work, keeps both members busy
+        return await record_effects(batch, conn)
+
+    first = backbone.runner("g-pair", slow, batch_size=20)
+    second = backbone.runner("g-pair", slow, batch_size=20)
+    relay = backbone.relay()
+    await first.start()
+    await second.start()
+    await relay.start()
+    try:
+        await eventually(lambda: _both_assigned(first, second), what="partitions shared")
+        await backbone.append(range(0, 500))
+        await eventually(lambda: _count_at_least(backbone, 100), what="stream under way")
+        await second.stop()  # leaves the group mid-stream
+        await backbone.append(range(500, 1000))
+        await eventually(lambda: _count_at_least(backbone, 1000), timeout=60, what="1000 applied")
+        await _settle(first)
+        assert await _distinct_and_total(backbone) == (1000, 1000)
+        assert second.stats.applied > 0 and first.stats.applied > 0
+    finally:
+        await relay.stop()
+        await first.stop()
+        await second.stop()
+
+
+async def test_poison_goes_to_the_dlq_with_reasons_and_the_stream_continues(
+    backbone: Backbone,
+) -> None:
+    good = [encode(backbone.spec, Ping(tenant_id="t1", seq=i), source="/t") for i in range(5)]
+    wrong_payload = encode(backbone.spec, Ping(tenant_id="t1", seq=99), source="/t")
+    bad_records: list[tuple[bytes, list[tuple[str, bytes]], str]] = [
+        (b"not json", good[0].headers, "bad-json"),
+        (
+            wrong_payload.value,
+            [h for h in wrong_payload.headers if h[0] != "ce_type"],
+            "missing-header",
+        ),
+        (
+            wrong_payload.value,
+            _with(wrong_payload.headers, "ce_type", b"io.other.v1"),
+            "unknown-type",
+        ),
+        (b'{"tenant_id": "t1", "seq": "many"}', good[0].headers, "invalid-payload"),
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=backbone.bootstrap)
+    await producer.start()
+    try:
+        for i, record in enumerate(good):
+            await producer.send_and_wait(
+                backbone.topic, record.value, key=b"k", headers=record.headers
+            )
+            if i < len(bad_records):
+                value, headers, _ = bad_records[i]
+                # Fresh ce_id per poison message so none is mistaken for a duplicate.
+                headers = (
+                    _with(headers, "ce_id", f"poison-{i}".encode()) if _has_id(headers) else headers
+                )
+                await producer.send_and_wait(backbone.topic, value, key=b"k", headers=headers)
+    finally:
+        await producer.stop()
+
+    runner = backbone.runner("g-poison")
+    await runner.start()
+    try:
+        await eventually(lambda: _count_at_least(backbone, 5), what="good events applied")
+        await eventually(
+            lambda: _at_least(runner.stats.dead_lettered, 4), what="poison dead-lettered"
+        )
+    finally:
+        await runner.stop()
+    assert sorted(await backbone.effects()) == [0, 1, 2, 3, 4]
+    dead = await _read_all(backbone.bootstrap, backbone.spec.dlq_topic, 4)
+    reasons = sorted(h[dlq_headers.ERROR_REASON] for h in dead)
+    assert reasons == sorted(r for _, _, r in bad_records)
+    for headers in dead:
+        assert headers[dlq_headers.ORIGINAL_TOPIC] == backbone.topic
+        assert headers[dlq_headers.CONSUMER_GROUP] == "g-poison"
+        assert int(headers[dlq_headers.ORIGINAL_OFFSET]) >= 0
+        assert headers[dlq_headers.ERROR_DETAIL]
+
+
+async def test_dlq_limit_stops_the_consumer_when_everything_is_poison(backbone: Backbone) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=backbone.bootstrap)
+    await producer.start()
+    try:
+        for i in range(30):
+            await producer.send(backbone.topic, b"garbage %d" % i, key=b"k")
+        await producer.flush()
+    finally:
+        await producer.stop()
+    runner = backbone.runner(
+        "g-limit", dead_letter_policy=lambda: DeadLetterPolicy(max_consecutive=10)
+    )
+    await runner.start()
+    await asyncio.wait_for(runner.wait(), 60)
+    assert isinstance(runner.failure, DeadLetterLimitExceeded)
+    assert runner.stats.dead_lettered < 30, "it stopped instead of dead-lettering everything"
+    await runner.stop()
+
+
+async def test_a_rejected_event_is_isolated_and_its_batch_neighbours_apply(
+    backbone: Backbone,
+) -> None:
+    async def picky(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> AfterCommit | None:
+        if any(env.payload.seq == 13 for env in batch):
+            raise RejectEvent("unlucky", "13 is never accepted")
+        return await record_effects(batch, conn)
+
+    relay = backbone.relay()
+    runner = backbone.runner("g-reject", picky)
+    await backbone.append(range(30))
+    await relay.start()
+    await runner.start()
+    try:
+        await eventually(lambda: _count_at_least(backbone, 29), what="29 applied")
+        await eventually(lambda: _at_least(runner.stats.dead_lettered, 1), what="13 dead-lettered")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await relay.stop()
+    assert sorted(await backbone.effects()) == [i for i in range(30) if i != 13]
+    assert runner.stats.dead_letter_reasons == {"unlucky": 1}
+
+
+async def test_transient_failures_are_retried_without_loss_or_double(backbone: Backbone) -> None:
+    failures = 3
+
+    async def flaky(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> AfterCommit | None:
+        nonlocal failures
+        await record_effects(batch, conn)  # written, then rolled back by the failure
+        if failures:
+            failures -= 1
+            raise ConnectionResetError("database went away")
+        return None
+
+    relay = backbone.relay()
+    runner = backbone.runner("g-flaky", flaky, backoff_initial=0.05)
+    await backbone.append(range(50))
+    await relay.start()
+    await runner.start()
+    try:
+        await eventually(lambda: _count_at_least(backbone, 50), what="50 applied")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await relay.stop()
+    assert await _distinct_and_total(backbone) == (50, 50)
+    assert runner.stats.retries == 3
+    assert runner.stats.dead_lettered == 0
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _with(headers: Sequence[tuple[str, bytes]], name: str, value: bytes) -> list[tuple[str, bytes]]:
+    return [(k, v) for k, v in headers if k != name] + [(name, value)]
+
+
+def _has_id(headers: Sequence[tuple[str, bytes]]) -> bool:
+    return any(k == "ce_id" for k, _ in headers)
+
+
+async def _zero_backlog(backbone: Backbone) -> bool:
+    return await backbone.backlog() == 0
+
+
+async def _count_at_least(backbone: Backbone, n: int) -> bool:
+    return len(await backbone.effects()) >= n
+
+
+async def _at_least(value: int, n: int) -> bool:
+    return value >= n
+
+
+async def _both_assigned(*runners: Any) -> bool:
+    return all(r.assignment for r in runners)
+
+
+async def _settle(runner: Any) -> None:
+    """Wait until the runner has consumed and committed up to the end of its partitions,
+    so any redelivery that could still cause a double effect has already happened."""
+    await eventually(runner.caught_up, what="consumer caught up and committed")
+
+
+async def _read_all(bootstrap: str, topic: str, n: int) -> list[dict[str, str]]:
+    # No group: the consumer reads every partition of the topic from the start.
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        out: list[dict[str, str]] = []
+        async with asyncio.timeout(30):
+            while len(out) < n:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    out += [{k: v.decode() for k, v in r.headers} for r in records]
+        return out
+    finally:
+        await consumer.stop()
