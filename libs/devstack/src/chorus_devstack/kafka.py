@@ -60,11 +60,18 @@ class KafkaBroker:
 
     def ensure(self) -> str:
         pid = self.managed_pid()
-        if pid is not None or self.external or port_open(*split_bootstrap(self.bootstrap)):
-            # Ours and running, imposed by the environment, or someone else's on our port.
+        if pid is not None or self.external:
             self.wait_ready(pid)
-            return self.bootstrap
-        self.start()
+        elif port_open(*split_bootstrap(self.bootstrap)):
+            # Not started by us but listening on our port: use it if it is a Kafka.
+            try:
+                self.wait_ready(None, timeout=10.0)
+            except StackError as exc:
+                raise StackError(
+                    f"{exc}; the port is held by a process the stack did not start"
+                ) from None
+        else:
+            self.start()
         return self.bootstrap
 
     def start(self) -> None:

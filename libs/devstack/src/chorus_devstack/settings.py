@@ -6,6 +6,7 @@ or Redis a developer already runs on the standard ones.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -15,10 +16,19 @@ DATABASE_ENV = "CHORUS_DATABASE_URL"
 REDIS_ENV = "CHORUS_REDIS_URL"
 SECRET_ENV = "CHORUS_INTERNAL_TOKEN_SECRET"  # noqa: S105 (a variable name, not a secret)
 
-KAFKA_PORT = 39092
-KAFKA_CONTROLLER_PORT = 39093
-POSTGRES_PORT = 35432
-REDIS_PORT = 36379
+
+def _port_offset(environ: Mapping[str, str]) -> int:
+    raw = environ.get("CHORUS_STACK_PORT_OFFSET", "").strip()
+    return int(raw) if raw.isdigit() else 0
+
+
+# CHORUS_STACK_PORT_OFFSET shifts the engines' ports so a second stack (another
+# checkout with its own CHORUS_HOME, or a cold-start measurement) can run beside this one.
+PORT_OFFSET = _port_offset(os.environ)
+KAFKA_PORT = 39092 + PORT_OFFSET
+KAFKA_CONTROLLER_PORT = 39093 + PORT_OFFSET
+POSTGRES_PORT = 35432 + PORT_OFFSET
+REDIS_PORT = 36379 + PORT_OFFSET
 HOST = "127.0.0.1"
 
 DEFAULT_KAFKA_BOOTSTRAP = f"{HOST}:{KAFKA_PORT}"
