@@ -18,7 +18,11 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 def _route_template(scope: Scope) -> str:
     # Label by template ("/v1/items/{item_id}"), never by raw path: ids would
-    # explode the metric's cardinality.
+    # explode the metric's cardinality. Starlette records the matched route in the
+    # scope; matching again is the fallback for requests that never reached it.
+    matched = getattr(scope.get("route"), "path", None)
+    if matched:
+        return str(matched)
     app = scope.get("app")
     router = getattr(app, "router", None)
     for route in getattr(router, "routes", []):
