@@ -9,6 +9,7 @@ start|stop|restart NAME   one component: kafka, postgres, redis or a service nam
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -85,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `chorus-stack status | head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

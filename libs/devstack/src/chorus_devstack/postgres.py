@@ -81,17 +81,21 @@ class PostgresServer:
         bin_dir = find_bin_dir()
         user = OS_USER if system.is_root() else None
         self._prepare_base(user)
-        if not (self.data / "PG_VERSION").exists():
-            self._run(user, [str(bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
+        # Resolved paths only: `.local/postgres` may be a link the postgres user cannot
+        # follow (it cannot traverse /root), while it can reach the link's target.
+        base = self.base.resolve()
+        data, run_dir = base / "data", base / "run"
+        if not (data / "PG_VERSION").exists():
+            self._run(user, [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
                              "--auth=trust", "-E", "UTF8", "--locale=C"], "initdb")  # fmt: skip
-            with (self.data / "postgresql.conf").open("a") as conf:
+            with (data / "postgresql.conf").open("a") as conf:
                 conf.write("\ninclude_if_exists = 'chorus.conf'\n")
-        (self.base / "run").mkdir(exist_ok=True)
-        (self.data / "chorus.conf").write_text(render_conf(POSTGRES_PORT, self.base / "run"))
-        self._chown(user, self.base / "run", self.data / "chorus.conf")
-        self._run(user, [str(bin_dir / "pg_ctl"), "-D", str(self.data.resolve()), "-l",
-                         str(self.log), "-w", "-t", str(int(READY_DEADLINE)), "start"],
-                  "pg_ctl start")  # fmt: skip
+        run_dir.mkdir(exist_ok=True)
+        (data / "chorus.conf").write_text(render_conf(POSTGRES_PORT, run_dir))
+        self._chown(user, run_dir, data / "chorus.conf")
+        self._run(user, [str(bin_dir / "pg_ctl"), "-D", str(data), "-l",
+                         str(base / "postgres.log"), "-w", "-t", str(int(READY_DEADLINE)),
+                         "start"], "pg_ctl start")  # fmt: skip
         self.wait_ready(self.admin_url)
         run_sync(lambda: provision(self.admin_url))
 
