@@ -25,6 +25,7 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import asyncpg
 
@@ -54,11 +55,13 @@ class MigrationSet:
     """Migrations of one component (a lib or a service), read from a package directory."""
 
     component: str
-    package: str
+    package: str = ""
     directory: str = "migrations"
+    path: Path | None = None
+    """A plain directory to read instead of package data (tests and tools)."""
 
     def load(self) -> list[Migration]:
-        root = resources.files(self.package).joinpath(self.directory)
+        root = self.path or resources.files(self.package).joinpath(self.directory)
         found = []
         for entry in root.iterdir():
             match = _FILE.match(entry.name)

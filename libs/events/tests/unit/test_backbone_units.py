@@ -1,0 +1,62 @@
+"""Small pure pieces of the backbone: ordering lanes and the transient-error rule."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
+from chorus_events.errors import RejectEvent, is_transient
+from chorus_events.outbox import LANES, lane_for
+from pydantic import ValidationError
+
+pytestmark = pytest.mark.unit
+
+
+def test_one_key_always_maps_to_the_same_lane_and_lanes_are_used_evenly() -> None:
+    keys = [f"tenant-{t}:advocate-{a}".encode() for t in range(10) for a in range(1000)]
+    lanes = [lane_for(k) for k in keys]
+    assert lanes == [lane_for(k) for k in keys]
+    counts = [lanes.count(lane) for lane in range(LANES)]
+    expected = len(keys) / LANES
+    assert min(counts) > 0.8 * expected and max(counts) < 1.2 * expected
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConnectionRefusedError(),
+        TimeoutError(),
+        asyncpg.CannotConnectNowError("starting up"),
+        asyncpg.AdminShutdownError("shutdown"),
+        asyncpg.SerializationError("retry"),
+        KafkaConnectionError(),
+        UnknownTopicOrPartitionError(),  # retriable in Kafka's own classification
+    ],
+)
+def test_infrastructure_failures_are_transient(exc: BaseException) -> None:
+    assert is_transient(exc)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("bad data"),
+        KeyError("missing"),
+        RejectEvent("unknown-share", "no such share"),
+        asyncpg.UniqueViolationError("duplicate"),
+        asyncpg.CheckViolationError("negative balance"),
+    ],
+)
+def test_data_and_logic_failures_are_not_transient(exc: BaseException) -> None:
+    assert not is_transient(exc)
+
+
+def test_validation_errors_are_not_transient() -> None:
+    from pydantic import BaseModel
+
+    class M(BaseModel):
+        n: int
+
+    with pytest.raises(ValidationError) as info:
+        M.model_validate({"n": "x"})
+    assert not is_transient(info.value)
