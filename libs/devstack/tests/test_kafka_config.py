@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from chorus_devstack import kafka_config
 from chorus_devstack.kafka_config import new_cluster_id, render_log4j, render_server_properties
+from chorus_devstack.settings import KAFKA_CONTROLLER_PORT, KAFKA_PORT
 
 
 def _props(text: str) -> dict[str, str]:
@@ -18,7 +19,9 @@ def _props(text: str) -> dict[str, str]:
 
 
 def test_server_properties_make_a_single_kraft_node_on_loopback_only() -> None:
-    props = _props(render_server_properties(Path("/stack/kafka/data")))
+    props = _props(
+        render_server_properties(Path("/stack/kafka/data"), port=39092, controller_port=39093)
+    )
     assert props["process.roles"] == "broker,controller"
     assert props["node.id"] == "1"
     assert props["controller.quorum.voters"] == "1@127.0.0.1:39093"
@@ -41,6 +44,12 @@ def test_server_properties_fit_one_broker_and_fast_tests() -> None:
     assert props["num.partitions"] == "3"
     assert props["auto.create.topics.enable"] == "true"
     assert props["group.initial.rebalance.delay.ms"] == "0"
+
+
+def test_default_ports_are_the_stack_ports() -> None:
+    props = _props(render_server_properties(Path("/d")))
+    assert props["advertised.listeners"] == f"PLAINTEXT://127.0.0.1:{KAFKA_PORT}"
+    assert props["controller.quorum.voters"] == f"1@127.0.0.1:{KAFKA_CONTROLLER_PORT}"
 
 
 def test_ports_are_configurable() -> None:
