@@ -50,6 +50,7 @@ from chorus_platform.metrics import (
     CONSUMER_BATCH_LATENCY,
     CONSUMER_BATCH_SIZE,
     CONSUMER_LAG,
+    CONSUMER_RUNNING,
     EVENTS_CONSUMED,
     EVENTS_DEAD_LETTERED,
     EVENTS_DUPLICATE,
@@ -137,6 +138,9 @@ class ConsumerRunner:
         self._task: asyncio.Task[None] | None = None
         self._policy = config.dead_letter_policy()
         self._types = {spec.ce_type: spec for spec in config.specs}
+        # Highest offset per partition already counted by the DLQ policy: a batch that
+        # is retried (Kafka down while dead-lettering) must not count its poison twice.
+        self._policy_seen: dict[TopicPartition, int] = {}
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -180,6 +184,7 @@ class ConsumerRunner:
         return set(self._consumer.assignment()) if self._consumer else set()
 
     async def _main(self) -> None:
+        CONSUMER_RUNNING.labels(self.service, self.config.group).set(1)
         try:
             await self._connect()
             while not self._stopping.is_set():
@@ -194,6 +199,7 @@ class ConsumerRunner:
             self.failure = exc
             log.exception("consumer %s crashed", self.config.group)
         finally:
+            CONSUMER_RUNNING.labels(self.service, self.config.group).set(0)
             await self._close()
 
     async def _connect(self) -> None:
@@ -305,10 +311,10 @@ class ConsumerRunner:
         for m in messages:
             try:
                 decoded.append((m, decode(m.topic, m.key, m.value, m.headers or (), self._types)))
-                self._policy.record(False)
+                self._count_for_policy(m, poison=False)
             except PoisonMessage as exc:
                 poison.append((m, exc.reason, exc.detail))
-                self._policy.record(True)
+                self._count_for_policy(m, poison=True)
         # Checked before anything is dead-lettered or committed: a stopped consumer
         # leaves the suspicious messages in place for a fixed deploy to process.
         self._policy.check()
@@ -320,6 +326,12 @@ class ConsumerRunner:
             self._pending[TopicPartition(m.topic, m.partition)] = m.offset + 1
         for m, _env in decoded:
             EVENTS_CONSUMED.labels(self.service, m.topic, self.config.group).inc()
+
+    def _count_for_policy(self, m: Message, *, poison: bool) -> None:
+        tp = TopicPartition(m.topic, m.partition)
+        if m.offset > self._policy_seen.get(tp, -1):
+            self._policy_seen[tp] = m.offset
+            self._policy.record(poison)
 
     async def _apply(
         self, items: list[tuple[Message, Envelope[Any]]]

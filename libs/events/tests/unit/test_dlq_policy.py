@@ -51,3 +51,21 @@ def test_ratio_needs_enough_samples_and_forgets_old_messages() -> None:
         policy.record(False)
         policy.check()
     assert policy._poison_in_window == 0
+
+
+def test_a_retried_batch_does_not_count_its_poison_twice() -> None:
+    from aiokafka.structs import ConsumerRecord
+    from chorus_events.consumer import ConsumerConfig, ConsumerRunner
+
+    runner = ConsumerRunner(
+        bootstrap="127.0.0.1:1",
+        pool=None,  # type: ignore[arg-type]  # never touched: no message is applied
+        handler=None,  # type: ignore[arg-type]
+        service="unit",
+        config=ConsumerConfig(group="g", specs=[], dead_letter_policy=lambda: DeadLetterPolicy(3)),
+    )
+    poison = ConsumerRecord("t", 0, 7, 0, 0, b"k", b"v", None, 1, 1, [])
+    for _ in range(10):  # the same poison message redelivered by ten retries
+        runner._count_for_policy(poison, poison=True)
+        runner._policy.check()
+    assert runner._policy._consecutive == 1

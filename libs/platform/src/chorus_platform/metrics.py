@@ -63,6 +63,11 @@ CONSUMER_BATCH_LATENCY = Histogram(
     ["service", "group"],
     buckets=_LATENCY_BUCKETS,
 )
+CONSUMER_RUNNING = Gauge(
+    "chorus_consumer_running",
+    "1 while a consumer group's runner is alive; 0 once it stopped or crashed (alert on it).",
+    ["service", "group"],
+)
 CONSUMER_LAG = Gauge(
     "chorus_consumer_lag_messages",
     "High watermark minus committed position, per assigned partition.",
