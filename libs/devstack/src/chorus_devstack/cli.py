@@ -40,7 +40,9 @@ def print_status(stack: LocalStack) -> None:
 
 
 def print_summary(stack: LocalStack, endpoints: Endpoints, infra_only: bool) -> None:
-    if not infra_only:
+    if infra_only:
+        print("\nChorus engines are up (services not started):")
+    else:
         gateway = next(s for s in stack.services if s.name == "gateway")
         print(f"\nChorus is up: gateway {gateway.url}")
         for service in stack.services:
