@@ -1,0 +1,1 @@
+"""Postgres adapters: the only modules of the service that contain SQL."""
