@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from chorus_events.workers import EVENTS_MIGRATIONS, outbox_relay
-from chorus_platform.app import ServiceSpec, create_service_app
+from chorus_events.workers import EVENTS_MIGRATIONS, consumer, outbox_relay
+from chorus_platform.app import ServiceSpec, WorkerFactory, create_service_app
+from chorus_platform.migrate import MigrationSet
 
+from chorus_metrics import consumers
+from chorus_metrics.admin.api import router as admin_router
+from chorus_metrics.aggregation.flusher import flusher
 from chorus_metrics.settings import MetricsSettings
 
 SERVICE = "metrics"
+MIGRATIONS = MigrationSet("chorus_metrics", "chorus_metrics")
+
+
+def build_workers(settings: MetricsSettings) -> list[WorkerFactory]:
+    workers: list[WorkerFactory] = []
+    if settings.consumers_enabled:
+        workers += [
+            consumer(settings.shares_group, consumers.SHARE_SPECS, consumers.on_shares),
+            consumer(
+                settings.ingest_group,
+                consumers.INGEST_SPECS,
+                consumers.on_engagement,
+                batch_size=settings.ingest_batch_size,
+                batch_timeout_ms=settings.ingest_batch_timeout_ms,
+            ),
+            consumer(settings.content_group, consumers.CONTENT_SPECS, consumers.on_content),
+        ]
+    if settings.flusher_enabled:
+        workers.append(flusher(settings))
+    if settings.outbox_relay_enabled:
+        workers.append(outbox_relay())
+    return workers
 
 
 def build_spec(settings: MetricsSettings | None = None) -> ServiceSpec:
@@ -16,8 +42,9 @@ def build_spec(settings: MetricsSettings | None = None) -> ServiceSpec:
         name=SERVICE,
         settings=settings,
         description="Engagement ingestion, fraud filtering, KPIs → engagement.updated.",
-        migrations=[EVENTS_MIGRATIONS],
-        workers=[outbox_relay()] if settings.outbox_relay_enabled else [],
+        migrations=[EVENTS_MIGRATIONS, MIGRATIONS],
+        routers=[admin_router],
+        workers=build_workers(settings),
     )
 
 

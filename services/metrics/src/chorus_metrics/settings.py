@@ -3,7 +3,38 @@
 from __future__ import annotations
 
 from chorus_platform.settings import ServiceSettings, service_config
+from pydantic import Field, SecretStr
 
 
 class MetricsSettings(ServiceSettings):
     model_config = service_config("metrics")
+
+    # --- consumers ------------------------------------------------------------
+    shares_group: str = "metrics-shares"
+    ingest_group: str = "metrics-ingest"
+    content_group: str = "metrics-content"
+    ingest_batch_size: int = Field(default=2000, ge=1)
+    ingest_batch_timeout_ms: int = Field(default=100, ge=1)
+
+    # --- engagement.updated flusher -------------------------------------------
+    flusher_enabled: bool = True
+    flush_min_interval: float = Field(default=1.0, ge=0)
+    """At most one `engagement.updated` per share per this many seconds."""
+    flush_poll_interval: float = Field(default=0.2, gt=0)
+    flush_batch_size: int = Field(default=500, ge=1)
+
+    # --- KPIs -----------------------------------------------------------------
+    default_time_zone: str = "UTC"
+    """Bucketing zone when neither the request nor the tenant's program names one."""
+    kpi_top_limit_max: int = Field(default=500, ge=1)
+
+    # --- reported engagement API ----------------------------------------------
+    reported_batch_max: int = Field(default=1000, ge=1)
+
+    # --- LinkedIn member post analytics connector (off by default) ------------
+    linkedin_analytics_enabled: bool = False
+    linkedin_api_base: str = "https://api.linkedin.com"
+    linkedin_version: str = Field(default="202510", pattern=r"^\d{6}$")
+    linkedin_access_token: SecretStr = SecretStr("")
+    linkedin_poll_interval: float = Field(default=900.0, gt=0)
+    linkedin_timeout: float = Field(default=10.0, gt=0)

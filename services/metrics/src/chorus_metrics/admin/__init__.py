@@ -1,0 +1,1 @@
+"""Tenant administration of metrics: fraud rules, program facts, audiences, fingerprints."""

@@ -1,0 +1,1 @@
+"""Aggregated engagement per share and its `engagement.updated` events."""

@@ -1,0 +1,63 @@
+"""FastAPI dependencies shared by the routers: a transaction per request, callers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+import asyncpg
+from chorus_platform.app import ServiceContext
+from chorus_platform.identity import CurrentIdentity, Identity, PrincipalKind, Role
+from chorus_platform.problems import Forbidden
+from fastapi import Depends, Request
+
+from chorus_metrics.settings import MetricsSettings
+
+
+def context(request: Request) -> ServiceContext:
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+def settings(request: Request) -> MetricsSettings:
+    value = context(request).settings
+    assert isinstance(value, MetricsSettings)
+    return value
+
+
+async def transaction(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """One transaction per request, committed when the handler returns (2xx = durable)."""
+    async with context(request).pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with context(request).pool.acquire() as conn:
+        yield conn
+
+
+Tx = Annotated[asyncpg.Connection, Depends(transaction)]
+ReadConn = Annotated[asyncpg.Connection, Depends(read_connection)]
+Settings = Annotated[MetricsSettings, Depends(settings)]
+
+
+def admin(identity: CurrentIdentity) -> Identity:
+    if not identity.has_any_role([Role.ADMIN]):
+        raise Forbidden("requires the admin role", required_roles=[Role.ADMIN.value])
+    return identity
+
+
+def admin_or_scope(scope: str) -> Callable[[Identity], Identity]:
+    """A person with the admin role, or an API key / service carrying `scope`."""
+
+    def check(identity: CurrentIdentity) -> Identity:
+        if identity.has_any_role([Role.ADMIN]):
+            return identity
+        if identity.kind is not PrincipalKind.PERSON and scope in identity.scopes:
+            return identity
+        raise Forbidden(f"requires the admin role or the scope {scope}", required_scope=scope)
+
+    return check
+
+
+Admin = Annotated[Identity, Depends(admin)]

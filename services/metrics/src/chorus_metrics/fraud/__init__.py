@@ -1,0 +1,1 @@
+"""Fraud filtering of tracked-link clicks: per-tenant rules and a pure judge."""

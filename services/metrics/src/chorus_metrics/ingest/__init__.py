@@ -1,0 +1,1 @@
+"""Ingestion: shares read model, clicks and reported engagement, with their verdicts."""

@@ -1,0 +1,172 @@
+"""SQL of tracked-link clicks: history for the judge, inserts, verdict updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from chorus_metrics.fraud.judge import Click, PastClick, Verdict
+
+
+async def existing_ids(conn: asyncpg.Connection, tenant: str, ids: Sequence[UUID]) -> set[UUID]:
+    rows = await conn.fetch(
+        "SELECT click_id FROM clicks WHERE tenant_id = $1 AND click_id = ANY($2::uuid[])",
+        tenant,
+        list(ids),
+    )
+    return {r["click_id"] for r in rows}
+
+
+async def advocate_visitors(
+    conn: asyncpg.Connection, tenant: str, visitor_hashes: Sequence[str]
+) -> set[tuple[str, str]]:
+    rows = await conn.fetch(
+        "SELECT advocate_id, visitor_hash FROM advocate_fingerprints "
+        "WHERE tenant_id = $1 AND visitor_hash = ANY($2::text[])",
+        tenant,
+        list(set(visitor_hashes)),
+    )
+    return {(r["advocate_id"], r["visitor_hash"]) for r in rows}
+
+
+async def visitor_history(
+    conn: asyncpg.Connection,
+    tenant: str,
+    probes: Sequence[tuple[str, str, datetime, datetime]],
+) -> list[PastClick]:
+    """Valid clicks per (share, visitor) within (from, to)."""
+    if not probes:
+        return []
+    rows = await conn.fetch(
+        "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix "
+        "FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) "
+        "  AS q(share_id, visitor_hash, t_from, t_to) "
+        "JOIN clicks c ON c.tenant_id = $1 AND c.share_id = q.share_id "
+        "  AND c.visitor_hash = q.visitor_hash AND c.occurred_at > q.t_from "
+        "  AND c.occurred_at < q.t_to "
+        "WHERE c.status = 'valid'",
+        tenant,
+        [p[0] for p in probes],
+        [p[1] for p in probes],
+        [p[2] for p in probes],
+        [p[3] for p in probes],
+    )
+    return [
+        PastClick(
+            r["click_id"], r["share_id"], r["occurred_at"], r["visitor_hash"], r["ip_prefix"], True
+        )
+        for r in rows
+    ]
+
+
+async def prefix_history(
+    conn: asyncpg.Connection,
+    tenant: str,
+    probes: Sequence[tuple[str, str, datetime, datetime]],
+) -> list[PastClick]:
+    """Judged clicks (valid or rejected) per (share, ip_prefix) within (from, to)."""
+    if not probes:
+        return []
+    rows = await conn.fetch(
+        "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix, "
+        "  c.status = 'valid' AS valid "
+        "FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) "
+        "  AS q(share_id, ip_prefix, t_from, t_to) "
+        "JOIN clicks c ON c.tenant_id = $1 AND c.share_id = q.share_id "
+        "  AND c.ip_prefix = q.ip_prefix AND c.occurred_at > q.t_from "
+        "  AND c.occurred_at < q.t_to "
+        "WHERE c.status <> 'pending'",
+        tenant,
+        [p[0] for p in probes],
+        [p[1] for p in probes],
+        [p[2] for p in probes],
+        [p[3] for p in probes],
+    )
+    return [
+        PastClick(
+            r["click_id"],
+            r["share_id"],
+            r["occurred_at"],
+            r["visitor_hash"],
+            r["ip_prefix"],
+            r["valid"],
+        )
+        for r in rows
+    ]
+
+
+async def insert(
+    conn: asyncpg.Connection,
+    tenant: str,
+    clicks: Sequence[Click],
+    statuses: Sequence[tuple[str, str | None]],
+) -> set[UUID]:
+    """Insert clicks with (status, reason); return the ids actually inserted (new ones)."""
+    if not clicks:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO clicks (tenant_id, click_id, share_id, occurred_at, visitor_hash, "
+        "  ip_prefix, user_agent, status, reason) "
+        "SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::text[], "
+        "  $6::text[], $7::text[], $8::text[], $9::text[]) "
+        "ON CONFLICT (tenant_id, click_id) DO NOTHING RETURNING click_id",
+        tenant,
+        [c.click_id for c in clicks],
+        [c.share_id for c in clicks],
+        [c.occurred_at for c in clicks],
+        [c.visitor_hash for c in clicks],
+        [c.ip_prefix for c in clicks],
+        [c.user_agent for c in clicks],
+        [s[0] for s in statuses],
+        [s[1] for s in statuses],
+    )
+    return {r["click_id"] for r in rows}
+
+
+async def pending(
+    conn: asyncpg.Connection, tenant: str, share_ids: Sequence[str]
+) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT click_id, share_id, occurred_at, visitor_hash, ip_prefix, user_agent "
+            "FROM clicks WHERE tenant_id = $1 AND share_id = ANY($2::text[]) "
+            "AND status = 'pending'",
+            tenant,
+            list(share_ids),
+        )
+    )
+
+
+async def set_verdicts(conn: asyncpg.Connection, tenant: str, verdicts: Sequence[Verdict]) -> None:
+    """Judge held (pending) clicks."""
+    if not verdicts:
+        return
+    await conn.execute(
+        "UPDATE clicks c SET status = CASE WHEN v.reason IS NULL THEN 'valid' ELSE 'rejected' END,"
+        " reason = v.reason "
+        "FROM unnest($2::uuid[], $3::text[]) AS v(click_id, reason) "
+        "WHERE c.tenant_id = $1 AND c.click_id = v.click_id AND c.status = 'pending'",
+        tenant,
+        [v.click_id for v in verdicts],
+        [v.reason.value if v.reason else None for v in verdicts],
+    )
+
+
+async def revoke(
+    conn: asyncpg.Connection, tenant: str, ids: Sequence[UUID], reason: str
+) -> list[str]:
+    """Turn valid clicks into rejected ones (late verdict); return their share ids."""
+    if not ids:
+        return []
+    rows = await conn.fetch(
+        "UPDATE clicks SET status = 'rejected', reason = $3, corrected_at = clock_timestamp() "
+        "WHERE tenant_id = $1 AND click_id = ANY($2::uuid[]) AND status = 'valid' "
+        "RETURNING share_id",
+        tenant,
+        list(ids),
+        reason,
+    )
+    return [r["share_id"] for r in rows]

@@ -1,0 +1,1 @@
+"""Text analysis of captions and comments: hashtags and sentiment."""
