@@ -1,0 +1,1 @@
+"""Library categories: built-in defaults plus tenant-defined ones."""

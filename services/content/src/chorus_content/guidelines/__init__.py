@@ -1,0 +1,1 @@
+"""Guidelines: content policy, brand style guide and the text check."""

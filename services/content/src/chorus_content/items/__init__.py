@@ -1,0 +1,1 @@
+"""Content items: the library, its approval workflow and its events."""
