@@ -25,10 +25,11 @@ def settings(request: Request) -> MetricsSettings:
     return value
 
 
-async def transaction(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """One transaction per request, committed when the handler returns (2xx = durable)."""
-    async with context(request).pool.acquire() as conn, conn.transaction():
-        yield conn
+def pool(request: Request) -> asyncpg.Pool:
+    """Write routes open their transaction themselves and return after it committed,
+    so a 2xx always means the effect is durable (whenever FastAPI runs the exit code
+    of yield dependencies)."""
+    return context(request).pool
 
 
 async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
@@ -36,7 +37,7 @@ async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]
         yield conn
 
 
-Tx = Annotated[asyncpg.Connection, Depends(transaction)]
+Pool = Annotated[asyncpg.Pool, Depends(pool)]
 ReadConn = Annotated[asyncpg.Connection, Depends(read_connection)]
 Settings = Annotated[MetricsSettings, Depends(settings)]
 

@@ -18,7 +18,7 @@ from chorus_metrics.admin.schemas import (
     ProgramIn,
     ProgramView,
 )
-from chorus_metrics.deps import Admin, ReadConn, Tx, admin_or_scope
+from chorus_metrics.deps import Admin, Pool, ReadConn, admin_or_scope
 from chorus_metrics.fraud.rules import FraudRules
 
 router = APIRouter(prefix="/v1/metrics", tags=["metrics administration"])
@@ -32,9 +32,12 @@ async def get_fraud_rules(identity: Admin, conn: ReadConn) -> FraudRulesView:
 
 
 @router.put("/fraud-rules", response_model=FraudRulesView)
-async def put_fraud_rules(body: FraudRules, identity: Admin, conn: Tx) -> FraudRulesView:
+async def put_fraud_rules(body: FraudRules, identity: Admin, pool: Pool) -> FraudRulesView:
     """Replace the tenant's rules; they apply to engagement judged from now on."""
-    return await service.replace_fraud_rules(conn, identity.tenant_id, body, identity.principal_id)
+    async with pool.acquire() as conn, conn.transaction():
+        return await service.replace_fraud_rules(
+            conn, identity.tenant_id, body, identity.principal_id
+        )
 
 
 @router.get("/enrolment", response_model=ProgramView)
@@ -43,31 +46,35 @@ async def get_enrolment(identity: Admin, conn: ReadConn) -> ProgramView:
 
 
 @router.put("/enrolment", response_model=ProgramView)
-async def put_enrolment(body: ProgramIn, identity: Admin, conn: Tx) -> ProgramView:
+async def put_enrolment(body: ProgramIn, identity: Admin, pool: Pool) -> ProgramView:
     """Enrolled advocates (adoption rate denominator) and the tenant's KPI time zone.
 
     Interim: the gateway's directory will feed these; until then an admin sets them.
     """
-    return await service.replace_program(conn, identity.tenant_id, body)
+    async with pool.acquire() as conn, conn.transaction():
+        return await service.replace_program(conn, identity.tenant_id, body)
 
 
 @router.put("/audiences", response_model=Accepted)
-async def put_audiences(body: AudiencesIn, identity: Writer, conn: Tx) -> Accepted:
+async def put_audiences(body: AudiencesIn, identity: Writer, pool: Pool) -> Accepted:
     """Followers per advocate and network, for estimated reach."""
-    count = await service.replace_audiences(conn, identity.tenant_id, body.audiences)
+    async with pool.acquire() as conn, conn.transaction():
+        count = await service.replace_audiences(conn, identity.tenant_id, body.audiences)
     return Accepted(accepted=count)
 
 
 @router.post("/advocate-fingerprints", response_model=Accepted)
-async def post_fingerprints(body: FingerprintsIn, identity: Writer, conn: Tx) -> Accepted:
+async def post_fingerprints(body: FingerprintsIn, identity: Writer, pool: Pool) -> Accepted:
     """Visitor hashes seen on the advocate's own authenticated requests (self-click rule)."""
-    count = await service.add_fingerprints(
-        conn, identity.tenant_id, body.advocate_id, body.visitor_hashes
-    )
+    async with pool.acquire() as conn, conn.transaction():
+        count = await service.add_fingerprints(
+            conn, identity.tenant_id, body.advocate_id, body.visitor_hashes
+        )
     return Accepted(accepted=count)
 
 
 @router.put("/shares/{share_id}/post-ref", response_model=PostRefView)
-async def put_post_ref(share_id: str, body: PostRefIn, identity: Writer, conn: Tx) -> PostRefView:
+async def put_post_ref(share_id: str, body: PostRefIn, identity: Writer, pool: Pool) -> PostRefView:
     """The network's id of the share's post: connectors poll it, held engagement matches it."""
-    return await service.set_post_ref(conn, identity.tenant_id, share_id, body)
+    async with pool.acquire() as conn, conn.transaction():
+        return await service.set_post_ref(conn, identity.tenant_id, share_id, body)

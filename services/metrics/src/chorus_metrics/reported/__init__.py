@@ -1,0 +1,1 @@
+"""The reported-engagement batch API: network observations pushed by collectors."""
