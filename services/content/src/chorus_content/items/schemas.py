@@ -23,6 +23,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -95,15 +97,15 @@ class ContentFields(_Model):
     publish_at: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
 
-    @model_validator(mode="after")
-    def _expiry_after_publish(self) -> Self:
-        if (
-            self.expires_at is not None
-            and self.publish_at is not None
-            and self.expires_at <= self.publish_at
-        ):
+    @field_validator("expires_at")
+    @classmethod
+    def _expiry_after_publish(
+        cls, expires_at: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        publish_at = info.data.get("publish_at")
+        if expires_at is not None and publish_at is not None and expires_at <= publish_at:
             raise ValueError("expires_at must be later than publish_at")
-        return self
+        return expires_at
 
 
 class ContentCreate(ContentFields):
