@@ -17,6 +17,7 @@ from chorus_sharing.api import ROUTERS
 from chorus_sharing.consumers import SPECS, apply_content_events
 from chorus_sharing.runtime import EXTRAS_KEY, SharingRuntime
 from chorus_sharing.scheduler import ScheduledSharePublisher
+from chorus_sharing.service import DueShares
 from chorus_sharing.settings import SharingSettings
 
 SERVICE = "sharing"
@@ -44,13 +45,15 @@ def build_spec(settings: SharingSettings | None = None) -> ServiceSpec:
 
 
 def _scheduler(ctx: ServiceContext, settings: SharingSettings) -> Worker:
-    async def publish_due(limit: int) -> int:
+    async def publish_due(limit: int) -> DueShares:
         runtime: SharingRuntime = ctx.extras[EXTRAS_KEY]
         return await runtime.shares.publish_due(limit)
 
-    return ScheduledSharePublisher(
+    scheduler = ScheduledSharePublisher(
         publish_due, interval=settings.scheduler_interval, batch=settings.scheduler_batch
     )
+    ctx.extras["scheduler"] = scheduler
+    return scheduler
 
 
 spec = build_spec()

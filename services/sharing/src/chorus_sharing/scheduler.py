@@ -14,13 +14,16 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
+from chorus_sharing.metrics import SCHEDULED_PUBLISHED
+from chorus_sharing.service import DueShares
+
 log = logging.getLogger(__name__)
 
 
 class ScheduledSharePublisher:
     def __init__(
         self,
-        publish_due: Callable[[int], Awaitable[int]],
+        publish_due: Callable[[int], Awaitable[DueShares]],
         *,
         interval: float,
         batch: int,
@@ -32,6 +35,8 @@ class ScheduledSharePublisher:
         self.backoff_max = backoff_max
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.posted = 0
+        """Shares this instance posted (tests and diagnostics)."""
 
     async def start(self) -> None:
         self._stopping.clear()
@@ -49,8 +54,11 @@ class ScheduledSharePublisher:
         delay = self.interval
         while not self._stopping.is_set():
             try:
-                handled = await self.publish_due(self.batch)
-                delay = 0.0 if handled >= self.batch else self.interval  # backlog: go on
+                result = await self.publish_due(self.batch)
+                SCHEDULED_PUBLISHED.labels("posted").inc(result.posted)
+                SCHEDULED_PUBLISHED.labels("cancelled").inc(result.cancelled)
+                self.posted += result.posted
+                delay = 0.0 if result.handled >= self.batch else self.interval  # backlog: go on
             except Exception:
                 log.exception("scheduled shares could not be published; retrying")
                 delay = min(max(delay, self.interval) * 2, self.backoff_max)

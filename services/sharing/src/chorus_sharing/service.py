@@ -72,6 +72,16 @@ class ShareOutcome:
     """Guideline findings of severity "warn": allowed, shown to the advocate."""
 
 
+@dataclass
+class DueShares:
+    posted: int = 0
+    cancelled: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.posted + self.cancelled
+
+
 def caption_digest(caption: str | None) -> str:
     """The "identical caption" key: whitespace-normalised and case-folded."""
     return hashlib.sha256(" ".join((caption or "").split()).casefold().encode()).hexdigest()
@@ -152,15 +162,16 @@ class ShareService:
                 await work.insert_share(share, caption_digest(caption))
         return ShareOutcome(share, warnings)
 
-    async def publish_due(self, limit: int) -> int:
-        """Post the scheduled shares that are due; return how many were handled."""
+    async def publish_due(self, limit: int) -> DueShares:
+        """Post the scheduled shares that are due (at most `limit`), in one transaction."""
         now = self.clock()
+        result = DueShares()
         async with self.store.transaction() as work:
-            due = await work.claim_due(now, limit)
-            for share in due:
+            for share in await work.claim_due(now, limit):
                 item = await self.store.feed_item(share.tenant_id, share.content_id)
                 if item is None or not item.live_at(now):
                     await work.mark_cancelled(share, "content is no longer shareable")
+                    result.cancelled += 1
                     continue
                 posted = replace(share, state=ShareState.POSTED, posted_at=now)
                 if share.via is PostVia.API:
@@ -169,11 +180,13 @@ class ShareService:
                     )
                     if grant is None:
                         await work.mark_cancelled(share, "no network account connected")
+                        result.cancelled += 1
                         continue
                     posted = await self._publish(posted, grant)
                 await work.mark_posted(posted)
                 await work.append_share_posted(share_posted(posted, scheduled=True))
-        return len(due)
+                result.posted += 1
+        return result
 
     # --- steps -----------------------------------------------------------------
 

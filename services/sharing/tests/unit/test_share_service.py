@@ -223,11 +223,12 @@ async def test_scheduled_shares_post_once_when_due_and_cancel_if_retired(
     kept = (await _share(service, scheduled_at=clock.now + timedelta(hours=1))).share
     await _share(service, content_id="c2", scheduled_at=clock.now + timedelta(hours=1))
     assert kept.state is ShareState.SCHEDULED and store.events == []
-    assert await service.publish_due(10) == 0
+    assert (await service.publish_due(10)).handled == 0
     store.items[("t1", "c2")] = make_item("c2", retired=True)
     clock.advance(timedelta(hours=1))
-    assert await service.publish_due(10) == 2
-    assert await service.publish_due(10) == 0
+    result = await service.publish_due(10)
+    assert (result.posted, result.cancelled) == (1, 1)
+    assert (await service.publish_due(10)).handled == 0
     [event] = store.events
     assert (event.share_id, event.scheduled, event.posted_at) == (kept.share_id, True, clock.now)
     states = {s.content_id: s.state for s in store.share_rows()}
