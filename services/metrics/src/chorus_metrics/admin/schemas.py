@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import available_timezones
 
 from chorus_events.contracts import Network
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chorus_metrics.fraud.rules import FraudRules
+from chorus_metrics.time_zones import is_time_zone
 
 Id = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -18,7 +18,7 @@ VisitorHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32,128}$")]
 
 
 def _known_zone(zone: str) -> str:
-    if zone not in available_timezones():
+    if not is_time_zone(zone):
         raise ValueError("unknown IANA time zone")
     return zone
 

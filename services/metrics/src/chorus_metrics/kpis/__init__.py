@@ -1,0 +1,1 @@
+"""Program KPIs per tenant, each figure labelled measured, reported or estimated."""

@@ -1,0 +1,109 @@
+"""KPI query parameters and the SQL filter they become.
+
+Period: `from`/`to` are calendar dates in the report's time zone, both
+inclusive. Buckets (day, week = ISO week from Monday, month) are computed in
+that zone too; only buckets with activity are returned. The zone is the
+request's `tz`, else the tenant's program zone (`PUT /v1/metrics/enrolment`),
+else the service default (until the gateway's directory provides it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+class Bucket(StrEnum):
+    NONE = "none"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    tenant_id: str
+    time_zone: str
+    date_from: date | None = None
+    date_to: date | None = None
+    team: str | None = None
+    advocate: str | None = None
+    campaign: str | None = None
+    network: str | None = None
+    bucket: Bucket = Bucket.NONE
+
+    @property
+    def start(self) -> datetime | None:
+        if self.date_from is None:
+            return None
+        return datetime.combine(self.date_from, time.min, ZoneInfo(self.time_zone))
+
+    @property
+    def end(self) -> datetime | None:
+        """Exclusive: midnight after `date_to` in the zone."""
+        if self.date_to is None:
+            return None
+        return datetime.combine(
+            self.date_to + timedelta(days=1), time.min, ZoneInfo(self.time_zone)
+        )
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "team": self.team,
+            "advocate": self.advocate,
+            "campaign": self.campaign,
+            "network": self.network,
+        }
+
+
+@dataclass
+class Sql:
+    """A WHERE clause built from constant fragments, with its values as bound parameters."""
+
+    args: list[Any] = field(default_factory=list)
+    clauses: list[str] = field(default_factory=list)
+
+    def bind(self, value: Any) -> str:
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def where(self, clause: str) -> None:
+        self.clauses.append(clause)
+
+    @property
+    def condition(self) -> str:
+        return " AND ".join(self.clauses) if self.clauses else "true"
+
+
+def share_filters(sql: Sql, q: KpiQuery, alias: str = "s") -> None:
+    """Tenant, team, advocate, campaign and network filters on the shares table."""
+    sql.where(f"{alias}.tenant_id = {sql.bind(q.tenant_id)}")
+    if q.team:
+        sql.where(f"{sql.bind(q.team)} = ANY({alias}.team_ids)")
+    if q.advocate:
+        sql.where(f"{alias}.advocate_id = {sql.bind(q.advocate)}")
+    if q.campaign:
+        sql.where(f"{sql.bind(q.campaign)} = ANY({alias}.campaign_hashtags)")
+    if q.network:
+        sql.where(f"{alias}.network = {sql.bind(q.network)}")
+
+
+def period(sql: Sql, q: KpiQuery, column: str) -> None:
+    if q.start is not None:
+        sql.where(f"{column} >= {sql.bind(q.start)}")
+    if q.end is not None:
+        sql.where(f"{column} < {sql.bind(q.end)}")
+
+
+def bucket_expr(sql: Sql, q: KpiQuery, column: str) -> str:
+    """SQL for the local date a timestamp's bucket starts on (NULL without buckets)."""
+    if q.bucket is Bucket.NONE:
+        return "NULL::date"
+    unit = sql.bind(q.bucket.value)
+    zone = sql.bind(q.time_zone)
+    return f"date_trunc({unit}, {column} AT TIME ZONE {zone})::date"

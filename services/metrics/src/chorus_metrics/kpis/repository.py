@@ -1,0 +1,227 @@
+"""SQL of the KPIs. Fragments are constants of this module; every value is bound.
+
+Time attribution: figures about shares (top contributors, reach, adoption,
+share rate, caption hashtags) fall in the period and bucket of the share's
+`posted_at`, with the engagement those shares earned to date; figures about
+engagement (per network, traffic, sentiment, comment hashtags) fall in the
+period and bucket of the engagement itself.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from chorus_metrics.kpis.query import KpiQuery, Sql, bucket_expr, period, share_filters
+
+# ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
+
+_ENGAGEMENT = "s.clicks + s.reactions + s.comments + s.reshares"
+
+
+async def top_contributors(
+    conn: asyncpg.Connection, q: KpiQuery, *, by_team: bool, order: str, limit: int
+) -> list[asyncpg.Record]:
+    sql = Sql()
+    share_filters(sql, q)
+    period(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at")
+    who = "t.team_id" if by_team else "s.advocate_id"
+    source = (
+        "shares s CROSS JOIN LATERAL unnest(s.team_ids) AS t(team_id)" if by_team else "shares s"
+    )
+    if q.team and by_team:
+        sql.where(f"t.team_id = {sql.bind(q.team)}")
+    rank = "engagement" if order == "engagement" else "shares"
+    limit_param = sql.bind(limit)
+    return list(
+        await conn.fetch(
+            f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
+            f"  engagement FROM ("
+            f" SELECT *, row_number() OVER (PARTITION BY bucket "
+            f"   ORDER BY {rank} DESC, contributor) AS rank FROM ("
+            f"  SELECT {bucket} AS bucket, {who} AS contributor, count(*) AS shares, "
+            f"   sum(s.clicks) AS clicks, sum(s.reactions) AS reactions, "
+            f"   sum(s.comments) AS comments, sum(s.reshares) AS reshares, "
+            f"   sum({_ENGAGEMENT}) AS engagement "
+            f"  FROM {source} WHERE {sql.condition} GROUP BY 1, 2) AS per_contributor"
+            f") AS ranked WHERE rank <= {limit_param} "
+            f"ORDER BY bucket NULLS FIRST, rank",
+            *sql.args,
+        )
+    )
+
+
+async def reach(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    sql = Sql()
+    share_filters(sql, q)
+    period(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at")
+    return list(
+        await conn.fetch(
+            f"SELECT {bucket} AS bucket, count(*) AS shares, "
+            f" count(*) FILTER (WHERE s.impressions_reported) AS shares_with_impressions, "
+            f" coalesce(sum(s.impressions) FILTER (WHERE s.impressions_reported), 0) "
+            f"   AS measured_impressions, "
+            f" count(a.followers) FILTER (WHERE NOT s.impressions_reported) "
+            f"   AS shares_estimated, "
+            f" coalesce(sum(a.followers) FILTER (WHERE NOT s.impressions_reported), 0) "
+            f"   AS estimated_reach, "
+            f" count(*) FILTER (WHERE NOT s.impressions_reported AND a.followers IS NULL) "
+            f"   AS shares_without_data "
+            f"FROM shares s LEFT JOIN audiences a ON a.tenant_id = s.tenant_id "
+            f" AND a.advocate_id = s.advocate_id AND a.network = s.network "
+            f"WHERE {sql.condition} GROUP BY 1 ORDER BY 1 NULLS FIRST",
+            *sql.args,
+        )
+    )
+
+
+async def engagement_per_network(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    clicks = Sql()
+    share_filters(clicks, q)
+    clicks.where("c.status = 'valid'")
+    period(clicks, q, "c.occurred_at")
+    click_bucket = bucket_expr(clicks, q, "c.occurred_at")
+    rows = list(
+        await conn.fetch(
+            f"SELECT {click_bucket} AS bucket, s.network, count(*) AS clicks "
+            f"FROM clicks c JOIN shares s ON s.tenant_id = c.tenant_id AND s.share_id = c.share_id "
+            f"WHERE c.tenant_id = $1 AND {clicks.condition} GROUP BY 1, 2",
+            *clicks.args,
+        )
+    )
+    reported = Sql()
+    share_filters(reported, q)
+    reported.where("r.status = 'valid'")
+    period(reported, q, "r.occurred_at")
+    reported_bucket = bucket_expr(reported, q, "r.occurred_at")
+    rows += await conn.fetch(
+        f"SELECT {reported_bucket} AS bucket, s.network, r.kind, sum(r.applied) AS n "
+        f"FROM reported r JOIN shares s ON s.tenant_id = r.tenant_id AND s.share_id = r.share_id "
+        f"WHERE r.tenant_id = $1 AND {reported.condition} GROUP BY 1, 2, 3",
+        *reported.args,
+    )
+    return rows
+
+
+async def traffic(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    sql = Sql()
+    share_filters(sql, q)
+    sql.where("c.status <> 'pending'")
+    period(sql, q, "c.occurred_at")
+    bucket = bucket_expr(sql, q, "c.occurred_at")
+    return list(
+        await conn.fetch(
+            f"SELECT {bucket} AS bucket, coalesce(c.reason, '') AS reason, count(*) AS n, "
+            f" count(DISTINCT c.visitor_hash) FILTER (WHERE c.status = 'valid') AS visitors "
+            f"FROM clicks c JOIN shares s ON s.tenant_id = c.tenant_id AND s.share_id = c.share_id "
+            f"WHERE c.tenant_id = $1 AND {sql.condition} GROUP BY 1, 2 ORDER BY 1 NULLS FIRST",
+            *sql.args,
+        )
+    )
+
+
+async def sentiment(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    sql = Sql()
+    share_filters(sql, q)
+    sql.where("r.status = 'valid' AND r.kind = 'comments' AND r.sentiment_label IS NOT NULL")
+    period(sql, q, "r.occurred_at")
+    bucket = bucket_expr(sql, q, "r.occurred_at")
+    return list(
+        await conn.fetch(
+            f"SELECT {bucket} AS bucket, count(*) AS comments, "
+            f" count(*) FILTER (WHERE r.sentiment_label = 'positive') AS positive, "
+            f" count(*) FILTER (WHERE r.sentiment_label = 'neutral') AS neutral, "
+            f" count(*) FILTER (WHERE r.sentiment_label = 'negative') AS negative, "
+            f" count(*) FILTER (WHERE r.sentiment_label = 'unscored') AS unscored, "
+            f" avg(r.sentiment_score) AS score "
+            f"FROM reported r JOIN shares s "
+            f" ON s.tenant_id = r.tenant_id AND s.share_id = r.share_id "
+            f"WHERE r.tenant_id = $1 AND {sql.condition} GROUP BY 1 ORDER BY 1 NULLS FIRST",
+            *sql.args,
+        )
+    )
+
+
+async def hashtag_mentions(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    captions = Sql()
+    share_filters(captions, q)
+    period(captions, q, "s.posted_at")
+    bucket = bucket_expr(captions, q, "s.posted_at")
+    rows = list(
+        await conn.fetch(
+            f"SELECT {bucket} AS bucket, tag, 'captions' AS place, count(*) AS n "
+            f"FROM shares s CROSS JOIN LATERAL unnest(s.caption_hashtags) AS tag "
+            f"WHERE {captions.condition} GROUP BY 1, 2",
+            *captions.args,
+        )
+    )
+    comments = Sql()
+    share_filters(comments, q)
+    comments.where("r.status = 'valid' AND r.kind = 'comments'")
+    period(comments, q, "r.occurred_at")
+    comment_bucket = bucket_expr(comments, q, "r.occurred_at")
+    rows += await conn.fetch(
+        f"SELECT {comment_bucket} AS bucket, tag, 'comments' AS place, count(*) AS n "
+        f"FROM reported r JOIN shares s ON s.tenant_id = r.tenant_id AND s.share_id = r.share_id "
+        f"CROSS JOIN LATERAL unnest(r.hashtags) AS tag "
+        f"WHERE r.tenant_id = $1 AND {comments.condition} GROUP BY 1, 2",
+        *comments.args,
+    )
+    return rows
+
+
+async def active_advocates(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    sql = Sql()
+    share_filters(sql, q)
+    period(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at")
+    return list(
+        await conn.fetch(
+            f"SELECT {bucket} AS bucket, count(DISTINCT s.advocate_id) AS advocates "
+            f"FROM shares s WHERE {sql.condition} GROUP BY 1 ORDER BY 1 NULLS FIRST",
+            *sql.args,
+        )
+    )
+
+
+async def enrolled(conn: asyncpg.Connection, tenant: str) -> int | None:
+    value = await conn.fetchval(
+        "SELECT enrolled_advocates FROM programs WHERE tenant_id = $1", tenant
+    )
+    return int(value) if value is not None else None
+
+
+async def program_time_zone(conn: asyncpg.Connection, tenant: str) -> str | None:
+    value = await conn.fetchval("SELECT time_zone FROM programs WHERE tenant_id = $1", tenant)
+    return str(value) if value else None
+
+
+async def shared_content(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    """Distinct content shared per bucket (shares filtered like every share KPI)."""
+    sql = Sql()
+    share_filters(sql, q)
+    period(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at")
+    return list(
+        await conn.fetch(
+            f"SELECT {bucket} AS bucket, s.content_id FROM shares s "
+            f"WHERE {sql.condition} GROUP BY 1, 2",
+            *sql.args,
+        )
+    )
+
+
+async def content_availability(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
+    """Every approved item with the interval it was shareable: [available_from, until)."""
+    sql = Sql()
+    sql.where(f"i.tenant_id = {sql.bind(q.tenant_id)} AND i.version > 0")
+    if q.campaign:
+        sql.where(f"{sql.bind(q.campaign)} = ANY(i.campaign_hashtags)")
+    return list(
+        await conn.fetch(
+            f"SELECT content_id, available_from, least(retired_at, expires_at) AS until "
+            f"FROM content_items i WHERE {sql.condition}",
+            *sql.args,
+        )
+    )
