@@ -128,12 +128,13 @@ class ContentPatch(_Model):
     publish_at: AwareDatetime | None = None
     expires_at: AwareDatetime | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> Self:
-        for name in ("title", "body", "category", "language", "media", "campaign_hashtags"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    @field_validator("title", "body", "category", "language", "media", "campaign_hashtags")
+    @classmethod
+    def _required_stay_set(cls, value: Any) -> Any:
+        # Runs only for fields the caller sent: an absent field keeps its stored value.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
