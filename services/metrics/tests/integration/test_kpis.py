@@ -1,0 +1,174 @@
+"""Every KPI against expectations computed in Python on >=10k shares and >=100k engagements."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import date
+from typing import Any
+
+import pytest
+
+from .conftest import Metrics
+from .kpi_dataset import (
+    DataSet,
+    Filters,
+    expected_adoption,
+    expected_engagement,
+    expected_hashtags,
+    expected_reach,
+    expected_sentiment,
+    expected_share_rate,
+    expected_top,
+    expected_traffic,
+    generate,
+    load,
+)
+
+FEB = {"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 28)}
+
+
+@pytest.fixture(scope="module")
+async def data(metrics: Metrics) -> DataSet:
+    generated = generate("t-kpi-" + secrets.token_hex(5))
+    assert len(generated.shares) >= 10_000
+    assert len(generated.clicks) + len(generated.reported) >= 100_000
+    async with metrics.pool.acquire() as conn, conn.transaction():
+        await load(conn, generated)
+    return generated
+
+
+async def _get(metrics: Metrics, data: DataSet, kpi: str, f: Filters, **extra: Any) -> Any:
+    response = await metrics.client.get(
+        f"/v1/metrics/kpis/{kpi}",
+        params=f.params() | {k: str(v) for k, v in extra.items()},
+        headers=metrics.admin(data.tenant),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _by(rows: list[dict[str, Any]], *keys: str) -> dict[Any, dict[str, Any]]:
+    out = {}
+    for row in rows:
+        key = row[keys[0]] if len(keys) == 1 else tuple(row[k] for k in keys)
+        out[key] = {k: v for k, v in row.items() if k not in keys}
+    return out
+
+
+@pytest.mark.parametrize(
+    ("f", "by", "group"),
+    [
+        (Filters("Europe/Berlin", "month", **FEB), "engagement", "advocate"),
+        (Filters("America/New_York", "week", network="linkedin"), "shares", "advocate"),
+        (Filters("UTC", "none", team="team-3"), "engagement", "team"),
+        (Filters("Asia/Kolkata", "day", date(2026, 3, 1), date(2026, 3, 3)), "shares", "team"),
+    ],
+)
+async def test_top_contributors(
+    metrics: Metrics, data: DataSet, f: Filters, by: str, group: str
+) -> None:
+    body = await _get(metrics, data, "top-contributors", f, by=by, group=group, limit=7)
+    assert body["rows"] == expected_top(data, f, by=by, group=group, limit=7)
+    assert body["measurement"]["clicks"] == ["measured"]
+    assert body["measurement"]["engagement"] == ["measured", "reported"]
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        Filters("Europe/Berlin", "week", campaign="#launch"),
+        Filters("UTC", "none", advocate="adv-3"),
+    ],
+)
+async def test_reach(metrics: Metrics, data: DataSet, f: Filters) -> None:
+    body = await _get(metrics, data, "reach", f)
+    assert _by(body["rows"], "bucket") == expected_reach(data, f)
+    assert body["measurement"]["estimated_reach"] == ["estimated"]
+    assert "followers" in body["method"]
+
+
+async def test_engagement_per_network(metrics: Metrics, data: DataSet) -> None:
+    f = Filters("Europe/Berlin", "day", team="team-5", **FEB)
+    body = await _get(metrics, data, "engagement", f)
+    assert _by(body["rows"], "bucket", "network") == expected_engagement(data, f)
+    assert body["measurement"]["reactions"] == ["reported"]
+
+
+async def test_traffic(metrics: Metrics, data: DataSet) -> None:
+    f = Filters("Europe/Berlin", "month", network="x")
+    body = await _get(metrics, data, "traffic", f)
+    assert _by(body["rows"], "bucket") == expected_traffic(data, f)
+
+
+async def test_sentiment(metrics: Metrics, data: DataSet) -> None:
+    f = Filters("UTC", "month", network="linkedin")
+    body = await _get(metrics, data, "sentiment", f)
+    got = _by(body["rows"], "bucket")
+    want = expected_sentiment(data, f)
+    assert got.keys() == want.keys()
+    for bucket, row in want.items():
+        assert got[bucket]["average_score"] == pytest.approx(row.pop("average_score"), abs=1e-4)
+        assert {k: v for k, v in got[bucket].items() if k != "average_score"} == row
+
+
+async def test_hashtag_mentions(metrics: Metrics, data: DataSet) -> None:
+    f = Filters("Europe/Berlin", "month", **FEB)
+    body = await _get(metrics, data, "hashtags", f)
+    assert _by(body["rows"], "bucket", "hashtag") == expected_hashtags(data, f)
+
+
+async def test_adoption(metrics: Metrics, data: DataSet) -> None:
+    f = Filters("Europe/Berlin", "month")
+    body = await _get(metrics, data, "adoption", f)
+    assert _by(body["rows"], "bucket") == expected_adoption(data, f)
+    whole = await _get(metrics, data, "adoption", Filters())
+    assert whole["rows"][0]["adoption_rate"] == round(200 / 240, 6)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [Filters("Europe/Berlin", "month"), Filters("UTC", "none", campaign="#hiring", **FEB)],
+)
+async def test_share_rate(metrics: Metrics, data: DataSet, f: Filters) -> None:
+    body = await _get(metrics, data, "share-rate", f)
+    assert _by(body["rows"], "bucket") == expected_share_rate(data, f)
+
+
+async def test_csv_export_labels_every_figure(metrics: Metrics, data: DataSet) -> None:
+    f = Filters("Europe/Berlin", "month", **FEB)
+    response = await metrics.client.get(
+        "/v1/metrics/kpis/top-contributors",
+        params=f.params() | {"format": "csv", "limit": "3", "by": "engagement"},
+        headers=metrics.admin(data.tenant),
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == [
+        "bucket",
+        "contributor",
+        "shares (measured)",
+        "clicks (measured)",
+        "reactions (reported)",
+        "comments (reported)",
+        "reshares (reported)",
+        "engagement (measured+reported)",
+    ]
+    want = expected_top(data, f, by="engagement", group="advocate", limit=3)
+    assert [r[1] for r in rows[1:]] == [w["contributor"] for w in want]
+    assert [int(r[7]) for r in rows[1:]] == [w["engagement"] for w in want]
+
+
+async def test_kpis_need_a_reader(metrics: Metrics, data: DataSet) -> None:
+    response = await metrics.client.get(
+        "/v1/metrics/kpis/traffic", headers=metrics.api_key(data.tenant, "metrics:write")
+    )
+    assert response.status_code == 403
+    bad_zone = await metrics.client.get(
+        "/v1/metrics/kpis/traffic",
+        params={"tz": "Mars/Olympus"},
+        headers=metrics.admin(data.tenant),
+    )
+    assert bad_zone.status_code == 422
