@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from chorus_events.workers import EVENTS_MIGRATIONS, outbox_relay
-from chorus_platform.app import ServiceSpec, create_service_app
+from chorus_platform.app import ServiceSpec, WorkerFactory, create_service_app
+from chorus_platform.migrate import MigrationSet
 
+from chorus_rewards.api import ROUTERS
+from chorus_rewards.runtime import RewardsRuntime
 from chorus_rewards.settings import RewardsSettings
 
 SERVICE = "rewards"
+REWARDS_MIGRATIONS = MigrationSet("chorus_rewards", "chorus_rewards")
 
 
 def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
     settings = settings or RewardsSettings()
+    # Order matters: the runtime starts first (the others use it) and stops last.
+    workers: list[WorkerFactory] = [lambda ctx: RewardsRuntime(ctx, settings)]
+    if settings.outbox_relay_enabled:
+        workers.append(outbox_relay())
     return ServiceSpec(
         name=SERVICE,
         settings=settings,
         description="Points ledger, live leaderboards, contests, raffles and badges.",
-        migrations=[EVENTS_MIGRATIONS],
-        workers=[outbox_relay()] if settings.outbox_relay_enabled else [],
+        migrations=[EVENTS_MIGRATIONS, REWARDS_MIGRATIONS],
+        routers=ROUTERS,
+        workers=workers,
     )
 
 

@@ -3,7 +3,27 @@
 from __future__ import annotations
 
 from chorus_platform.settings import ServiceSettings, service_config
+from pydantic import Field
 
 
 class RewardsSettings(ServiceSettings):
     model_config = service_config("rewards")
+
+    # --- ledger consumer -------------------------------------------------------
+    consumer_group: str = "rewards-ledger"
+    consumer_batch_size: int = Field(default=1000, ge=1, le=10_000)
+    consumer_batch_timeout_ms: int = Field(default=50, ge=1)
+    """How long a batch waits to fill: the floor of leaderboard freshness under light load."""
+    topic_prefix: str = ""
+    """Prefix of the consumed topic names; isolated test and benchmark runs only."""
+    trace_messages: bool = True
+    """One consumer span per event; off trades per-event traces for throughput."""
+
+    # --- leaderboards ----------------------------------------------------------
+    leaderboard_max_limit: int = Field(default=100, ge=1, le=1000)
+
+    # --- contests and raffles --------------------------------------------------
+    scheduler_enabled: bool = True
+    scheduler_interval: float = Field(default=5.0, gt=0)
+    contest_freeze_grace: float = Field(default=300.0, ge=0)
+    """Seconds after a contest's end before its results are frozen (late engagement)."""

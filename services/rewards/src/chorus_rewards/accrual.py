@@ -1,0 +1,194 @@
+"""Turning events into ledger entries: rules, daily caps, the per-share sequence guard.
+
+Pure domain code: the consumer loads the state this needs (share progress, cap
+usage), calls it event by event in stream order, and writes back what changed.
+
+**Engagement is valued from totals, not deltas.** `EngagementUpdated` carries
+both; we keep, per share, the totals already accounted for and the sequence
+they came with. An update whose sequence is not above the stored one is stale
+(a replay by metrics, or an older window overtaken by a newer one) and has no
+effect. A fresh update is valued as `value(new totals) - value(accounted)`, so
+a skipped sequence number costs nothing (the next totals include it) and a
+stale update can never be counted twice. Using the event's own deltas would
+double count after a replay and lose counts after a gap.
+
+**Caps are deterministic given the order of each advocate's events.** Events
+are keyed `tenant:advocate`, so one advocate's share events arrive in one
+order on `share.posted` and their engagement events in one order on
+`engagement.updated`. Share points only use the `share` cap and engagement
+points only the engagement caps, so how the two topics interleave never
+matters. The day of a cap is the event's local day in the tenant's zone.
+A positive change is granted up to the room left under the day's cap; the
+rest is forfeited, never carried over (caps exist to stop farming). A negative
+change (a fraud verdict taking counts back) takes back at most what this share
+was actually paid for that action, so a correction lowers points exactly by
+what the fraudulent counts earned, and forfeited points are not taken twice.
+Corrections do not give cap room back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chorus_events.contracts.engagement import EngagementUpdated
+from chorus_events.contracts.sharing import SharePosted
+
+from chorus_rewards.boards import normalize_hashtag
+from chorus_rewards.periods import local_date
+from chorus_rewards.rules import (
+    ENGAGEMENT_ACTIONS,
+    Action,
+    RuleBook,
+    engagement_value,
+)
+
+CapKey = tuple[str, str, str, int]
+"""(tenant, advocate, action, local day ordinal)."""
+
+
+class EntryKind(StrEnum):
+    SHARE = "share"
+    ENGAGEMENT = "engagement"
+    REDEMPTION = "redemption"
+    REFUND = "refund"
+
+
+EARNING_KINDS = (EntryKind.SHARE, EntryKind.ENGAGEMENT)
+"""Entries that count on leaderboards; spending points does not lower a rank."""
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant_id: str
+    tz: ZoneInfo
+    book: RuleBook
+
+
+@dataclass
+class LedgerEntry:
+    tenant_id: str
+    advocate_id: str
+    kind: EntryKind
+    points: int
+    occurred_at: datetime
+    engagement: int = 0
+    reach: int = 0
+    breakdown: dict[str, dict[str, int]] = field(default_factory=dict)
+    rule_version: int | None = None
+    event_id: str | None = None
+    share_id: str | None = None
+    team_ids: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    redemption_id: int | None = None
+
+    def metric_deltas(self) -> tuple[int, int, int]:
+        return (self.points, self.engagement, self.reach)
+
+
+@dataclass
+class ShareProgress:
+    """What was accounted for one share: last sequence, counted totals, points paid per action."""
+
+    tenant_id: str
+    share_id: str
+    advocate_id: str
+    sequence: int = 0
+    counts: list[int] = field(default_factory=lambda: [0] * len(ENGAGEMENT_ACTIONS))
+    paid: list[int] = field(default_factory=lambda: [0] * len(ENGAGEMENT_ACTIONS))
+
+
+def cap_keys_for_share(ctx: TenantContext, p: SharePosted) -> list[CapKey]:
+    day = local_date(p.posted_at, ctx.tz).toordinal()
+    return [(p.tenant_id, p.advocate_id, Action.SHARE.value, day)]
+
+
+def cap_keys_for_engagement(ctx: TenantContext, p: EngagementUpdated) -> list[CapKey]:
+    day = local_date(p.window_end, ctx.tz).toordinal()
+    return [(p.tenant_id, p.advocate_id, a.value, day) for a in ENGAGEMENT_ACTIONS]
+
+
+class Accrual:
+    """Values a batch's events in order against the loaded cap usage."""
+
+    def __init__(self, cap_usage: dict[CapKey, int]) -> None:
+        self.cap_usage = cap_usage
+        self.touched: set[CapKey] = set()
+
+    def _grant(self, key: CapKey, raw: int, cap: int | None) -> int:
+        used = self.cap_usage.get(key, 0)
+        granted = raw if cap is None else max(0, min(raw, cap - used))
+        if granted:
+            self.cap_usage[key] = used + granted
+            self.touched.add(key)
+        return granted
+
+    def share(self, ctx: TenantContext, event_id: str, p: SharePosted) -> LedgerEntry:
+        """The entry for a share seen for the first time (0 points is still an entry)."""
+        version = ctx.book.at(p.posted_at)
+        raw = version.rules.share_points(p.network)
+        (key,) = cap_keys_for_share(ctx, p)
+        granted = self._grant(key, raw, version.rules.cap(Action.SHARE))
+        return LedgerEntry(
+            tenant_id=p.tenant_id,
+            advocate_id=p.advocate_id,
+            kind=EntryKind.SHARE,
+            points=granted,
+            occurred_at=p.posted_at,
+            breakdown={Action.SHARE.value: {"points": granted, "uncapped": raw}},
+            rule_version=version.version,
+            event_id=event_id,
+            share_id=p.share_id,
+            team_ids=tuple(p.team_ids),
+            hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+        )
+
+    def engagement(
+        self, ctx: TenantContext, event_id: str, p: EngagementUpdated, progress: ShareProgress
+    ) -> LedgerEntry | None:
+        """The entry for a fresh update, None for a stale one or one that changes nothing."""
+        if p.sequence <= progress.sequence:
+            return None
+        version = ctx.book.at(p.window_end)
+        rates = version.rules.rates(p.network)
+        totals = p.totals
+        new_counts = [totals.clicks, totals.reactions, totals.comments, totals.reshares]
+        new_counts.append(totals.impressions)
+        keys = cap_keys_for_engagement(ctx, p)
+        points = 0
+        breakdown: dict[str, dict[str, Any]] = {}
+        for i, action in enumerate(ENGAGEMENT_ACTIONS):
+            old, new = progress.counts[i], new_counts[i]
+            if old == new:
+                continue
+            raw = engagement_value(action, rates, new) - engagement_value(action, rates, old)
+            if raw >= 0:
+                granted = self._grant(keys[i], raw, version.rules.cap(action))
+            else:  # take back at most what this share was paid for the action
+                granted = -min(-raw, progress.paid[i])
+            progress.paid[i] += granted
+            points += granted
+            breakdown[action.value] = {"count": new - old, "points": granted, "uncapped": raw}
+        deltas = [new - old for new, old in zip(new_counts, progress.counts, strict=True)]
+        progress.sequence = p.sequence
+        progress.counts = new_counts
+        if not any(deltas):
+            return None
+        return LedgerEntry(
+            tenant_id=p.tenant_id,
+            advocate_id=p.advocate_id,
+            kind=EntryKind.ENGAGEMENT,
+            points=points,
+            occurred_at=p.window_end,
+            engagement=sum(deltas[:4]),
+            reach=deltas[4],
+            breakdown=breakdown,
+            rule_version=version.version,
+            event_id=event_id,
+            share_id=p.share_id,
+            team_ids=tuple(p.team_ids),
+            hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+        )

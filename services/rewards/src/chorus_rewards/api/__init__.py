@@ -1,0 +1,9 @@
+"""HTTP routes of the rewards service, served under their gateway paths (`/v1/rewards/...`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from chorus_rewards.api import config
+
+ROUTERS: list[APIRouter] = [config.router]

@@ -1,0 +1,29 @@
+"""The running service's object graph, built when the lifespan starts (composition).
+
+A `Worker` started first (so stopped last): the routes and the other workers find
+the use cases here, on the live pool and Redis client.
+"""
+
+from __future__ import annotations
+
+from chorus_platform.app import ServiceContext
+
+from chorus_rewards.settings import RewardsSettings
+from chorus_rewards.tenants import TenantAdmin
+
+EXTRAS_KEY = "rewards"
+
+
+class RewardsRuntime:
+    tenants: TenantAdmin
+
+    def __init__(self, ctx: ServiceContext, settings: RewardsSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+
+    async def start(self) -> None:
+        self.tenants = TenantAdmin(self.ctx.pool)
+        self.ctx.extras[EXTRAS_KEY] = self
+
+    async def stop(self) -> None:
+        self.ctx.extras.pop(EXTRAS_KEY, None)
