@@ -10,6 +10,7 @@ from chorus_metrics import consumers
 from chorus_metrics.admin.api import router as admin_router
 from chorus_metrics.aggregation.flusher import flusher
 from chorus_metrics.kpis.api import router as kpis_router
+from chorus_metrics.reach.api import router as reach_router
 from chorus_metrics.reported.api import router as reported_router
 from chorus_metrics.settings import MetricsSettings
 
@@ -45,7 +46,7 @@ def build_spec(settings: MetricsSettings | None = None) -> ServiceSpec:
         settings=settings,
         description="Engagement ingestion, fraud filtering, KPIs → engagement.updated.",
         migrations=[EVENTS_MIGRATIONS, MIGRATIONS],
-        routers=[admin_router, reported_router, kpis_router],
+        routers=[admin_router, reported_router, kpis_router, reach_router],
         workers=build_workers(settings),
     )
 

@@ -10,8 +10,8 @@ _HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 
 
 def normalise(tag: str) -> str:
-    """'#Chorus2' -> '#chorus2' (casefolded, one leading '#')."""
-    return "#" + tag.lstrip("#").casefold()
+    """'#Chorus2' -> '#chorus2' (lowercased, one leading '#')."""
+    return "#" + tag.lstrip("#").lower()
 
 
 def extract(text: str | None) -> list[str]:

@@ -1,0 +1,123 @@
+"""engagement.updated: bounded rate per share, no lost delta, safe with several flushers."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from chorus_devstack.waiting import eventually
+from chorus_events.contracts import CLICK_RECORDED, SHARE_POSTED
+from chorus_metrics.aggregation.flusher import flush_once
+from chorus_metrics.ingest.model import Changes
+from chorus_metrics.ingest.repository import apply_changes
+
+from .conftest import Metrics, click, share_posted
+
+
+async def test_a_viral_share_gets_at_most_one_event_per_second(
+    metrics: Metrics, tenant: str
+) -> None:
+    await metrics.produce(SHARE_POSTED, share_posted(tenant, "shr-viral"))
+    started = datetime.now(UTC)
+    for _ in range(6):
+        await metrics.produce(CLICK_RECORDED, *(click(tenant, "shr-viral") for _ in range(60)))
+        await asyncio.sleep(0.25)
+
+    async def all_counted() -> bool:
+        latest = metrics.updates.latest(tenant, "shr-viral")
+        return latest is not None and latest.totals.clicks == 360
+
+    await eventually(all_counted, what="360 clicks in engagement.updated")
+    events = sorted(metrics.updates.of(tenant), key=lambda e: e.sequence)
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    assert len(events) <= elapsed / 1.0 + 1
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert sum(e.deltas.clicks for e in events) == 360
+    for before, after in itertools.pairwise(events):
+        assert (after.window_end - before.window_end).total_seconds() >= 0.99
+
+
+async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
+    metrics: Metrics, tenant: str
+) -> None:
+    shares = [f"shr-{i}" for i in range(120)]
+    async with metrics.pool.acquire() as conn:
+        await conn.executemany(
+            "INSERT INTO shares (tenant_id, share_id, content_id, advocate_id, network, posted_at)"
+            " VALUES ($1, $2, 'cnt', 'adv-' || $3, 'linkedin', now())",
+            [(tenant, s, str(i % 7)) for i, s in enumerate(shares)],
+        )
+    rnd = random.Random(3)
+    expected: dict[str, int] = defaultdict(int)
+    stop = asyncio.Event()
+
+    async def flusher() -> None:
+        while not stop.is_set():
+            await flush_once(metrics.pool, min_interval=0.0, limit=25)
+
+    async def ingest() -> None:
+        for _ in range(40):
+            changes = Changes()
+            for share in rnd.sample(shares, 30):
+                n = rnd.randint(1, 5)
+                changes.of((tenant, share)).clicks += n
+                expected[share] += n
+            async with metrics.pool.acquire() as conn, conn.transaction():
+                await apply_changes(conn, changes)
+            await asyncio.sleep(0.01)
+
+    workers = [asyncio.create_task(flusher()) for _ in range(2)]
+    await ingest()
+
+    async def drained() -> bool:
+        dirty = await metrics.fetchval(
+            "SELECT count(*) FROM shares WHERE tenant_id = $1 AND dirty_since IS NOT NULL", tenant
+        )
+        return bool(dirty == 0)
+
+    await eventually(drained, what="every dirty share flushed")
+    stop.set()
+    await asyncio.gather(*workers)
+    rows = await metrics.pool.fetch(
+        "SELECT value FROM outbox WHERE topic = 'engagement.updated' AND key LIKE $1",
+        f"{tenant}:%".encode(),
+    )
+    by_share: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        event = json.loads(row["value"])
+        by_share[event["share_id"]].append(event)
+    for share, total in expected.items():
+        events = sorted(by_share[share], key=lambda e: int(e["sequence"]))
+        assert [e["sequence"] for e in events] == list(range(1, len(events) + 1)), share
+        assert sum(e["deltas"]["clicks"] for e in events) == total
+        assert events[-1]["totals"]["clicks"] == total
+
+
+async def test_reach_calculator_returns_figures_and_formula(metrics: Metrics, tenant: str) -> None:
+    response = await metrics.client.post(
+        "/v1/metrics/reach-calculator",
+        json={
+            "head_count": 1000,
+            "participation_rate": 0.3,
+            "average_network_size": 500,
+            "shares_per_week": 2,
+            "engagement_rate": 0.02,
+            "cpm": 8,
+            "currency": "EUR",
+        },
+        headers=metrics.admin(tenant),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["figures"]["weekly_reach"] == 300_000
+    assert body["figures"]["yearly_media_value"] == 124_800
+    assert body["formula"]["weekly_reach"] == (
+        "weekly_shares * average_network_size * visibility_rate"
+    )
+    assert body["measurement"] == "estimated"
+    assert body["currency"] == "EUR"
