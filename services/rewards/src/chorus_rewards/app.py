@@ -7,6 +7,8 @@ from chorus_platform.app import ServiceSpec, WorkerFactory, create_service_app
 from chorus_platform.migrate import MigrationSet
 
 from chorus_rewards.api import ROUTERS
+from chorus_rewards.consumers import LedgerConsumer
+from chorus_rewards.ledger_worker import ledger_consumer
 from chorus_rewards.runtime import RewardsRuntime
 from chorus_rewards.settings import RewardsSettings
 
@@ -20,6 +22,8 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
     workers: list[WorkerFactory] = [lambda ctx: RewardsRuntime(ctx, settings)]
     if settings.outbox_relay_enabled:
         workers.append(outbox_relay())
+    if settings.consumers_enabled:
+        workers.append(ledger_consumer(settings, lambda ctx: LedgerConsumer()))
     return ServiceSpec(
         name=SERVICE,
         settings=settings,

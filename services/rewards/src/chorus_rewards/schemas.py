@@ -30,3 +30,38 @@ class SettingsBody(BaseModel):
     """IANA zone used for day/week/month leaderboards and daily caps."""
     anonymous_leaderboards: bool = False
     """When true, non-admins see only their own id on leaderboards."""
+
+
+class AccountOut(BaseModel):
+    advocate_id: str
+    balance: int
+    """Points available to redeem (all entries, spending included)."""
+    earned: int
+    """Points ever earned (share and engagement entries, corrections included)."""
+    shares: int
+    """Rewardable shares counted so far."""
+    streak_weeks: int
+
+
+class LedgerEntryOut(BaseModel):
+    id: int
+    kind: str
+    points: int
+    engagement: int
+    reach: int
+    breakdown: dict[str, dict[str, int]]
+    """Per action: the count change, points granted, and points before the daily cap."""
+    rule_version: int | None
+    event_id: str | None
+    share_id: str | None
+    redemption_id: int | None
+    team_ids: list[str]
+    hashtags: list[str]
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class LedgerPage(BaseModel):
+    entries: list[LedgerEntryOut]
+    next_before_id: int | None
+    """Pass as `before_id` for the next (older) page; null at the end."""

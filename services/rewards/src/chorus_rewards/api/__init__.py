@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chorus_rewards.api import config
+from chorus_rewards.api import accounts, config
 
-ROUTERS: list[APIRouter] = [config.router]
+ROUTERS: list[APIRouter] = [config.router, accounts.router]

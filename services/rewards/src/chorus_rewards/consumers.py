@@ -1,0 +1,146 @@
+"""The `rewards-ledger` consumer: share.posted and engagement.updated into the ledger.
+
+Runs under the backbone's `ConsumerRunner`: each batch arrives de-duplicated by
+event id inside an open transaction, and everything below commits or rolls back
+with the runner's tracking rows, so a redelivered event has no second effect.
+The Redis side effects are returned as an `AfterCommit` (see `board_sync`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from chorus_events.consumer import AfterCommit
+from chorus_events.contracts.engagement import EngagementUpdated
+from chorus_events.contracts.registry import ENGAGEMENT_UPDATED, SHARE_POSTED
+from chorus_events.contracts.sharing import SharePosted
+from chorus_events.envelope import Envelope
+
+from chorus_rewards import metrics
+from chorus_rewards.accrual import (
+    Accrual,
+    LedgerEntry,
+    ShareProgress,
+    TenantContext,
+    cap_keys_for_engagement,
+    cap_keys_for_share,
+)
+from chorus_rewards.badges import count_share
+from chorus_rewards.boards import normalize_hashtag
+from chorus_rewards.periods import buckets_of
+from chorus_rewards.repository import ledger as repo
+from chorus_rewards.repository.locks import lock_tenants_shared
+from chorus_rewards.rules import UNREWARDED_SHARE_NETWORKS
+from chorus_rewards.tenants import load_contexts
+
+
+@dataclass
+class BatchResult:
+    """What one batch changed, for the after-commit step and the tests."""
+
+    contexts: dict[str, TenantContext]
+    entries: list[LedgerEntry]
+    badges: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(tenant, advocate, badge, cause) granted by this batch."""
+
+
+async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]) -> BatchResult:
+    """Write the ledger effects of `batch` (in stream order) on `conn`'s transaction."""
+    shares: list[tuple[str, SharePosted]] = []
+    updates: list[tuple[str, EngagementUpdated]] = []
+    ordered: list[tuple[str, SharePosted | EngagementUpdated]] = []
+    for env in batch:
+        if env.type == SHARE_POSTED.ce_type:
+            shares.append((env.id, env.payload))
+        elif env.type == ENGAGEMENT_UPDATED.ce_type:
+            updates.append((env.id, env.payload))
+        else:
+            continue
+        ordered.append((env.id, env.payload))
+    tenants = sorted({p.tenant_id for _, p in ordered})
+    if not tenants:
+        return BatchResult({}, [])
+    await lock_tenants_shared(conn, tenants)
+    contexts = await load_contexts(conn, tenants)
+    accounts = await repo.lock_advocates(conn, {(p.tenant_id, p.advocate_id) for _, p in ordered})
+    fresh_shares = await repo.insert_shares(conn, [_new_share(eid, p) for eid, p in shares])
+    progress = await repo.load_progress(conn, {(p.tenant_id, p.share_id) for _, p in updates})
+    cap_keys = [k for _, p in shares for k in cap_keys_for_share(contexts[p.tenant_id], p)]
+    cap_keys += [k for _, p in updates for k in cap_keys_for_engagement(contexts[p.tenant_id], p)]
+    accrual = Accrual(await repo.load_caps(conn, cap_keys))
+
+    result = BatchResult(contexts, [])
+    touched_progress: dict[tuple[str, str], ShareProgress] = {}
+    touched_accounts: dict[repo.Advocate, repo.AccountRow] = {}
+    for event_id, p in ordered:
+        ctx = contexts[p.tenant_id]
+        account = accounts[(p.tenant_id, p.advocate_id)]
+        entry: LedgerEntry | None
+        if isinstance(p, SharePosted):
+            if (p.tenant_id, p.share_id) not in fresh_shares:
+                continue  # the same share announced again under another event id
+            fresh_shares.discard((p.tenant_id, p.share_id))
+            entry = accrual.share(ctx, event_id, p)
+            if p.network not in UNREWARDED_SHARE_NETWORKS:
+                week = buckets_of(p.posted_at, ctx.tz).week
+                for badge in count_share(account, week):
+                    result.badges.append((p.tenant_id, p.advocate_id, badge, event_id))
+        else:
+            key = (p.tenant_id, p.share_id)
+            state = progress.setdefault(key, ShareProgress(p.tenant_id, p.share_id, p.advocate_id))
+            before = state.sequence
+            entry = accrual.engagement(ctx, event_id, p, state)
+            if p.sequence > before:
+                touched_progress[key] = state
+            else:
+                metrics.STALE_UPDATES.inc()
+        touched_accounts[(p.tenant_id, p.advocate_id)] = account
+        if entry is not None:
+            account.balance_delta += entry.points
+            account.earned_delta += entry.points
+            result.entries.append(entry)
+
+    await repo.insert_entries(conn, result.entries)
+    await repo.save_progress(conn, list(touched_progress.values()))
+    await repo.save_caps(conn, {k: accrual.cap_usage[k] for k in accrual.touched})
+    await repo.update_accounts(conn, list(touched_accounts.values()))
+    _count(result.entries)
+    return result
+
+
+def _new_share(event_id: str, p: SharePosted) -> repo.NewShare:
+    return repo.NewShare(
+        tenant_id=p.tenant_id,
+        share_id=p.share_id,
+        advocate_id=p.advocate_id,
+        network=p.network.value,
+        rewardable=p.network not in UNREWARDED_SHARE_NETWORKS,
+        team_ids=tuple(p.team_ids),
+        hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+        posted_at=p.posted_at,
+        event_id=event_id,
+    )
+
+
+def _count(entries: Sequence[LedgerEntry]) -> None:
+    for e in entries:
+        if e.points:
+            sign = "awarded" if e.points > 0 else "taken_back"
+            metrics.POINTS.labels(e.kind.value, sign).inc(abs(e.points))
+        for action, detail in e.breakdown.items():
+            forfeited = detail.get("uncapped", 0) - detail.get("points", 0)
+            if forfeited > 0 and detail.get("uncapped", 0) > 0:
+                metrics.CAPPED_POINTS.labels(action).inc(forfeited)
+
+
+class LedgerConsumer:
+    """The handler given to the runner."""
+
+    async def __call__(
+        self, batch: Sequence[Envelope[Any]], conn: asyncpg.Connection
+    ) -> AfterCommit | None:
+        await apply_events(conn, batch)
+        return None
