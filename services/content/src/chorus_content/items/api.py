@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from chorus_events.contracts.base import Id, LanguageTag, Slug
-from fastapi import APIRouter, Body, Path, Query, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from chorus_content.deps import Admin, AnyRole, Approver, Editor, Items, Staff
-from chorus_content.guidelines.text import fold, search_tokens
+from chorus_content.guidelines.text import fold
 from chorus_content.hashtags import HashtagIn
-from chorus_content.items.repository import ItemFilters
+from chorus_content.items.repository import ItemFilters, prefix_query
 from chorus_content.items.schemas import (
     AuditTrail,
     ContentCreate,
@@ -50,15 +50,13 @@ async def list_items(
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> ItemPage:
+) -> Response:
     """Newest first. Advocates see approved and published items targeted at them."""
     text_query = None
     if q is not None:
-        tokens = search_tokens(q)
-        if not tokens:
+        text_query = prefix_query(q)
+        if text_query is None:
             raise InvalidFields.field("q", "needs at least one letter or digit", where="query")
-        # Tokens are letters, digits and marks only: nothing tsquery could parse as syntax.
-        text_query = " & ".join(f"'{token}':*" for token in tokens)
     filters = ItemFilters(
         states=state or (),
         category=category,
@@ -67,7 +65,10 @@ async def list_items(
         campaign=fold(campaign) if campaign is not None else None,
         text_query=text_query,
     )
-    return await items.page(identity, ListQuery(filters, cursor, limit))
+    page = await items.page(identity, ListQuery(filters, cursor, limit))
+    # Serialized here: the page is already a validated ItemPage, and FastAPI's own
+    # response validation of 20 nested items was a third of the route's time.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{item_id}", response_model=ContentItem)

@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from chorus_content.guidelines.text import fold
+from chorus_content.guidelines.text import fold, search_tokens
 from chorus_content.items.schemas import AuditEntryOut, ContentFields, ContentItem
 from chorus_content.items.workflow import LIVE, ContentState, allowed_actions
 
@@ -227,6 +227,14 @@ class ItemRepository:
             tenant_id = data.pop("tenant_id")
             claimed.append((tenant_id, to_item(data)))
         return claimed
+
+
+def prefix_query(text: str) -> str | None:
+    """A `to_tsquery('simple', ...)` expression matching items whose title or body has
+    words starting with each word of `text` (case-folded); None if `text` has no word.
+    Tokens are letters, digits and marks only: nothing tsquery could parse as syntax."""
+    tokens = search_tokens(text)
+    return " & ".join(f"'{token}':*" for token in tokens) if tokens else None
 
 
 def _audience_clause(args: list[Any], audience: Audience) -> str:
