@@ -18,11 +18,11 @@ import random
 
 import asyncpg
 from chorus_events.contracts import ENGAGEMENT_UPDATED
-from chorus_events.outbox import append_event
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
 
 from chorus_metrics.aggregation import repository
 from chorus_metrics.aggregation.events import build
+from chorus_metrics.aggregation.outbox_batch import append_events
 from chorus_metrics.settings import MetricsSettings
 from chorus_metrics.telemetry import ENGAGEMENT_EMITTED
 
@@ -34,12 +34,11 @@ async def flush_once(pool: asyncpg.Pool, *, min_interval: float, limit: int) -> 
     """Emit one batch of due shares; return how many were claimed."""
     async with pool.acquire() as conn, conn.transaction():
         rows = await repository.claim_dirty(conn, min_interval=min_interval, limit=limit)
-        emitted = []
-        for row in rows:
-            event = build(row)
-            if event is not None:
-                await append_event(conn, ENGAGEMENT_UPDATED, event, source=SOURCE)
-            emitted.append(event is not None)
+        events = [build(row) for row in rows]
+        emitted = [event is not None for event in events]
+        await append_events(
+            conn, ENGAGEMENT_UPDATED, [e for e in events if e is not None], source=SOURCE
+        )
         if rows:
             await repository.mark_emitted(
                 conn, [(r["tenant_id"], r["share_id"]) for r in rows], emitted

@@ -1,0 +1,465 @@
+"""Metrics benchmark: ingestion throughput and top-contributors KPI latency, on the local stack.
+
+Everything runs in a throwaway Postgres schema `bench_metrics_<random>` and on
+private topics `bench.<random>.clicks.raw` (removed at the end), so the
+platform's topics and other runs are untouched.
+
+1. Ingestion: seed S shares, produce N `click.recorded` events (varied visitors,
+   user agents and prefixes, so every fraud rule has work) with a plain
+   AIOKafkaProducer, then run the service's real handler (`consumers.on_engagement`)
+   in the real `ConsumerRunner` plus the `engagement.updated` flusher. Measured
+   from the first batch handled to the moment every click is judged and
+   committed with its share aggregates AND every dirty share has been flushed to
+   an `engagement.updated` event in the outbox. (Publishing outbox rows to Kafka
+   is the relay's job, benchmarked by bench/backbone_throughput.py.)
+2. KPI latency: COPY a large tenant (E engagements over many shares) into the
+   schema, ANALYZE, then time the top-contributors use case (SQL + shaping, no
+   HTTP) over Q queries with varied filters; report p50/p99.
+
+    .venv/bin/python bench/metrics_bench.py [--clicks 200000] [--shares 20000]
+        [--kpi-engagements 2000000] [--kpi-shares 200000] [--queries 300]
+
+Targets: >= 10,000 engagements/s; top-contributors p99 <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+import random
+import secrets
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from chorus_events.bus import ensure_topics
+from chorus_events.consumer import ConsumerConfig, ConsumerRunner
+from chorus_events.contracts import CLICK_RECORDED, ClickRecorded
+from chorus_events.envelope import encode
+from chorus_events.workers import EVENTS_MIGRATIONS
+from chorus_metrics.aggregation.flusher import Flusher
+from chorus_metrics.app import MIGRATIONS
+from chorus_metrics.consumers import on_engagement
+from chorus_metrics.kpis import service as kpis
+from chorus_metrics.kpis.query import Bucket, KpiQuery
+from chorus_platform.db import create_pool
+from chorus_platform.migrate import apply_migrations
+
+log = logging.getLogger("bench.metrics")
+NETWORKS = ("linkedin", "x", "facebook", "xing")
+BROWSERS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+)
+BOTS = ("Googlebot/2.1 (+http://www.google.com/bot.html)", "python-requests/2.32.3")
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = max(math.ceil(pct / 100 * len(ordered)), 1)
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+async def seed_shares(conn: asyncpg.Connection, tenant: str, count: int, advocates: int) -> None:
+    rnd = random.Random(1)
+    await conn.copy_records_to_table(
+        "shares",
+        columns=[
+            "tenant_id",
+            "share_id",
+            "content_id",
+            "advocate_id",
+            "team_ids",
+            "network",
+            "campaign_hashtags",
+            "posted_at",
+        ],
+        records=[
+            (
+                tenant,
+                f"shr-{i}",
+                f"cnt-{i % 300}",
+                f"adv-{rnd.randrange(advocates)}",
+                [f"team-{rnd.randrange(40)}"],
+                rnd.choice(NETWORKS),
+                ["#bench"],
+                START + timedelta(seconds=rnd.randrange(365 * 86400)),
+            )
+            for i in range(count)
+        ],
+    )
+
+
+# --- 1. ingestion ------------------------------------------------------------------
+
+
+async def produce_clicks(bootstrap: str, spec: Any, tenant: str, clicks: int, shares: int) -> float:
+    rnd = random.Random(2)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024, acks=1
+    )
+    await producer.start()
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    try:
+        pending = []
+        for i in range(clicks):
+            bot = rnd.random() < 0.03
+            payload = ClickRecorded(
+                tenant_id=tenant,
+                click_id=uuid.UUID(int=rnd.getrandbits(128)),
+                link_code="bench1234",
+                share_id=f"shr-{rnd.randrange(shares)}",
+                occurred_at=now + timedelta(milliseconds=i),
+                visitor_hash=f"{rnd.randrange(clicks // 3):064x}",  # repeat visitors: duplicates
+                user_agent=rnd.choice(BOTS) if bot else rnd.choice(BROWSERS),
+                ip_prefix=f"10.{rnd.randrange(256)}.{rnd.randrange(256)}.0/24",
+            )
+            record = encode(spec, payload, source="/chorus/bench")
+            pending.append(
+                await producer.send(
+                    record.topic, record.value, key=record.key, headers=record.headers
+                )
+            )
+            if len(pending) >= 5000:
+                await asyncio.gather(*pending)
+                pending = []
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> dict[str, Any]:
+    tenant = f"bench-{run}"
+    topic = f"bench.{run}.clicks.raw"
+    spec = dataclasses.replace(CLICK_RECORDED, topic=topic)
+    await ensure_topics(args.bootstrap, [topic, topic + ".dlq"], args.partitions)
+    async with pool.acquire() as conn:
+        await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
+    produce_s = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, args.shares)
+    log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
+
+    first_batch: list[float] = []
+
+    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
+        if not first_batch:
+            first_batch.append(time.perf_counter())
+        return await on_engagement(batch, conn)
+
+    runner = ConsumerRunner(
+        bootstrap=args.bootstrap,
+        pool=pool,
+        handler=handler,
+        service="bench",
+        config=ConsumerConfig(
+            group=f"bench-{run}",
+            specs=[spec],
+            batch_size=args.batch_size,
+            batch_timeout_ms=100,
+            partitions=args.partitions,
+            trace_messages=False,
+        ),
+    )
+    flusher = Flusher(pool, min_interval=1.0, poll_interval=0.05, limit=2000)
+    await runner.start()
+    await flusher.start()
+    deadline = time.monotonic() + args.timeout
+    try:
+        while True:
+            judged = await pool.fetchval("SELECT count(*) FROM clicks WHERE tenant_id = $1", tenant)
+            dirty = await pool.fetchval(
+                "SELECT count(*) FROM shares WHERE tenant_id = $1 AND dirty_since IS NOT NULL",
+                tenant,
+            )
+            if judged >= args.clicks and dirty == 0:
+                break
+            if time.monotonic() > deadline or runner.failure:
+                raise RuntimeError(f"ingestion stalled: {judged} judged, {dirty} dirty")
+            await asyncio.sleep(0.05)
+        done = time.perf_counter()
+    finally:
+        await flusher.stop()
+        await runner.stop()
+    seconds = done - first_batch[0]
+    verdicts = dict(
+        await pool.fetch(
+            "SELECT coalesce(reason, 'valid'), count(*) FROM clicks WHERE tenant_id = $1 "
+            "GROUP BY 1",
+            tenant,
+        )
+    )
+    counted = await pool.fetchval("SELECT sum(clicks) FROM shares WHERE tenant_id = $1", tenant)
+    events = await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'engagement.updated'")
+    return {
+        "clicks": args.clicks,
+        "seconds": seconds,
+        "rate": args.clicks / seconds,
+        "verdicts": verdicts,
+        "counted_valid": counted,
+        "events": events,
+        "produce_s": produce_s,
+        "topic": topic,
+    }
+
+
+# --- 2. KPI latency ----------------------------------------------------------------
+
+
+async def load_kpi_tenant(pool: asyncpg.Pool, tenant: str, shares: int, engagements: int) -> float:
+    """COPY `engagements` clicks (80%) and reported rows (20%) and the shares' totals."""
+    rnd = random.Random(3)
+    started = time.perf_counter()
+    advocates = max(shares // 50, 1)
+    totals = [[0, 0, 0] for _ in range(shares)]  # clicks, reactions, comments
+    posted = [START + timedelta(seconds=rnd.randrange(365 * 86400)) for _ in range(shares)]
+    n_clicks = engagements * 4 // 5
+
+    def clicks() -> Any:
+        for _ in range(n_clicks):
+            s = rnd.randrange(shares)
+            valid = rnd.random() < 0.85
+            if valid:
+                totals[s][0] += 1
+            yield (
+                tenant,
+                uuid.UUID(int=rnd.getrandbits(128)),
+                f"shr-{s}",
+                posted[s] + timedelta(seconds=rnd.randrange(7 * 86400)),
+                f"{rnd.randrange(engagements):064x}",
+                "valid" if valid else "rejected",
+                None if valid else "duplicate",
+            )
+
+    def reported() -> Any:
+        for i in range(engagements - n_clicks):
+            s = rnd.randrange(shares)
+            kind = "reactions" if rnd.random() < 0.7 else "comments"
+            totals[s][1 if kind == "reactions" else 2] += 1
+            yield (
+                tenant,
+                "bench",
+                f"e{i}",
+                f"shr-{s}",
+                "linkedin",
+                kind,
+                1,
+                False,
+                1,
+                "valid",
+                posted[s] + timedelta(seconds=rnd.randrange(7 * 86400)),
+            )
+
+    async with pool.acquire() as conn:
+        await conn.copy_records_to_table(
+            "clicks",
+            columns=[
+                "tenant_id",
+                "click_id",
+                "share_id",
+                "occurred_at",
+                "visitor_hash",
+                "status",
+                "reason",
+            ],
+            records=clicks(),
+        )
+        await conn.copy_records_to_table(
+            "reported",
+            columns=[
+                "tenant_id",
+                "source",
+                "source_event_id",
+                "share_id",
+                "network",
+                "kind",
+                "count",
+                "cumulative",
+                "applied",
+                "status",
+                "occurred_at",
+            ],
+            records=reported(),
+        )
+        await conn.copy_records_to_table(
+            "shares",
+            columns=[
+                "tenant_id",
+                "share_id",
+                "content_id",
+                "advocate_id",
+                "team_ids",
+                "network",
+                "campaign_hashtags",
+                "posted_at",
+                "clicks",
+                "reactions",
+                "comments",
+            ],
+            records=[
+                (
+                    tenant,
+                    f"shr-{s}",
+                    f"cnt-{s % 500}",
+                    f"adv-{s % advocates}",
+                    [f"team-{s % 60}"],
+                    NETWORKS[s % 4],
+                    [f"#camp{s % 5}"],
+                    posted[s],
+                    *totals[s],
+                )
+                for s in range(shares)
+            ],
+        )
+        await conn.execute("ANALYZE shares")
+        await conn.execute("ANALYZE clicks")
+        await conn.execute("ANALYZE reported")
+    return time.perf_counter() - started
+
+
+def kpi_queries(tenant: str, count: int) -> list[tuple[KpiQuery, str, bool]]:
+    rnd = random.Random(4)
+    out = []
+    for _ in range(count):
+        month = rnd.randint(1, 12)
+        start = date(2026, month, 1)
+        end = date(2026, month, 28)
+        shape = rnd.random()
+        if shape < 0.4:  # one month, no buckets
+            q = KpiQuery(tenant, "Europe/Berlin", start, end)
+        elif shape < 0.7:  # a quarter by week
+            q = KpiQuery(
+                tenant, "Europe/Berlin", start, end + timedelta(days=60), bucket=Bucket.WEEK
+            )
+        elif shape < 0.85:  # the whole year by month
+            q = KpiQuery(
+                tenant,
+                "America/New_York",
+                date(2026, 1, 1),
+                date(2026, 12, 31),
+                bucket=Bucket.MONTH,
+            )
+        else:  # a team or a network over the year
+            q = KpiQuery(
+                tenant,
+                "UTC",
+                date(2026, 1, 1),
+                date(2026, 12, 31),
+                team=f"team-{rnd.randrange(60)}" if rnd.random() < 0.5 else None,
+                network=None if rnd.random() < 0.5 else "linkedin",
+            )
+        out.append((q, rnd.choice(("shares", "engagement")), rnd.random() < 0.2))
+    return out
+
+
+async def kpi_latency(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> dict[str, Any]:
+    tenant = f"bench-kpi-{run}"
+    load_s = await load_kpi_tenant(pool, tenant, args.kpi_shares, args.kpi_engagements)
+    log.info("loaded %d engagements in %.1fs", args.kpi_engagements, load_s)
+    timings = []
+    async with pool.acquire() as conn:
+        queries = kpi_queries(tenant, args.queries)
+        for q, order, by_team in queries[:10]:  # warm-up
+            await kpis.top_contributors(conn, q, by_team=by_team, order=order, limit=10)
+        for q, order, by_team in queries:
+            started = time.perf_counter()
+            await kpis.top_contributors(conn, q, by_team=by_team, order=order, limit=10)
+            timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "engagements": args.kpi_engagements,
+        "shares": args.kpi_shares,
+        "load_s": load_s,
+        "queries": len(timings),
+        "p50_ms": percentile(timings, 50),
+        "p99_ms": percentile(timings, 99),
+        "max_ms": max(timings),
+    }
+
+
+# --- main --------------------------------------------------------------------------
+
+
+async def main(args: argparse.Namespace) -> None:
+    run = secrets.token_hex(4)
+    schema = f"bench_metrics_{run}"
+    conn = await asyncpg.connect(args.dsn)
+    try:
+        await apply_migrations(conn, schema, [EVENTS_MIGRATIONS, MIGRATIONS])
+    finally:
+        await conn.close()
+    pool = await create_pool(args.dsn, schema, min_size=2, max_size=6)
+    topic = None
+    try:
+        if args.clicks:
+            result = await ingestion(args, pool, run)
+            topic = result["topic"]
+            print(
+                f"ingestion: {result['clicks']} clicks judged + aggregated + flushed in "
+                f"{result['seconds']:.2f}s = {result['rate']:,.0f} engagements/s "
+                f"(target >= 10,000)\n"
+                f"  verdicts {result['verdicts']}; valid counted on shares "
+                f"{result['counted_valid']}; engagement.updated events in outbox "
+                f"{result['events']}; producing took {result['produce_s']:.1f}s (not counted)"
+            )
+        if args.kpi_engagements:
+            kpi = await kpi_latency(args, pool, run)
+            print(
+                f"top contributors on {kpi['engagements']:,} engagements / {kpi['shares']:,} "
+                f"shares (loaded by COPY in {kpi['load_s']:.0f}s): {kpi['queries']} queries, "
+                f"p50 {kpi['p50_ms']:.1f} ms, p99 {kpi['p99_ms']:.1f} ms, "
+                f"max {kpi['max_ms']:.1f} ms (target p99 <= 100 ms)"
+            )
+    finally:
+        await pool.close()
+        if not args.keep:
+            conn = await asyncpg.connect(args.dsn)
+            try:
+                await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            finally:
+                await conn.close()
+            if topic:
+                admin = AIOKafkaAdminClient(bootstrap_servers=args.bootstrap)
+                await admin.start()
+                with contextlib.suppress(Exception):
+                    await admin.delete_topics([topic, topic + ".dlq"])
+                await admin.close()
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clicks", type=int, default=200_000)
+    parser.add_argument("--shares", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument("--kpi-engagements", type=int, default=2_000_000)
+    parser.add_argument("--kpi-shares", type=int, default=200_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--keep", action="store_true", help="keep the schema and topic")
+    parser.add_argument(
+        "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:39092")
+    )
+    parser.add_argument(
+        "--dsn",
+        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:35432/chorus"),
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("chorus_events").setLevel(logging.WARNING)
+    asyncio.run(main(parse()))

@@ -1,0 +1,1 @@
+"""Network analytics connectors: poll a network for engagement on known posts."""
