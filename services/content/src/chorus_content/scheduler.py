@@ -15,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 import asyncpg
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
 
-from chorus_content.db import transaction
+from chorus_content.db import Tx, transaction
 from chorus_content.items import lifecycle
+from chorus_content.items.schemas import ContentItem
 from chorus_content.settings import ContentSettings
 
 log = logging.getLogger(__name__)
@@ -50,29 +53,33 @@ class Scheduler:
         moved = 0
         # Publish first: an item whose publish_at and expires_at both passed while
         # nobody ran is announced, then retired, so consumers see a consistent story.
-        while (count := await self._publish_batch()) > 0:
-            moved += count
-        while (count := await self._expire_batch()) > 0:
-            moved += count
+        for step in (self._publish_batch, self._expire_batch):
+            while True:
+                claimed, done = await step()
+                moved += done
+                if claimed < self.batch_size:
+                    break
         return moved
 
-    async def _publish_batch(self) -> int:
+    async def _publish_batch(self) -> tuple[int, int]:
         async with transaction(self.pool) as tx:
             due = await tx.items.claim_due_publications(self.batch_size)
             now = await tx.now()
+            done = 0
             for tenant_id, item in due:
-                await lifecycle.publish(tx, tenant_id, item, at=now)
-        self.published += len(due)
-        return len(due)
+                done += await _isolated(tx, lifecycle.publish(tx, tenant_id, item, at=now))
+        self.published += done
+        return len(due), done
 
-    async def _expire_batch(self) -> int:
+    async def _expire_batch(self) -> tuple[int, int]:
         async with transaction(self.pool) as tx:
             due = await tx.items.claim_due_expiries(self.batch_size)
             now = await tx.now()
+            done = 0
             for tenant_id, item in due:
-                await lifecycle.expire(tx, tenant_id, item, at=now)
-        self.expired += len(due)
-        return len(due)
+                done += await _isolated(tx, lifecycle.expire(tx, tenant_id, item, at=now))
+        self.expired += done
+        return len(due), done
 
     async def _run(self) -> None:
         while True:
@@ -82,6 +89,23 @@ class Scheduler:
                 # The database may be briefly away: nothing was committed, retry next tick.
                 log.exception("scheduler tick failed")
             await asyncio.sleep(self.poll_interval)
+
+
+async def _isolated(tx: Tx, step: Coroutine[Any, Any, ContentItem]) -> int:
+    """Run one item's step in a savepoint: 1 if it committed, 0 if it failed.
+
+    One item that cannot move (it should not happen: approval validates the event
+    it will produce) must not hold back every other tenant's publications; it
+    stays in its state, is logged, and is tried again next tick.
+    """
+    try:
+        async with tx.conn.transaction():  # nested: a savepoint
+            item = await step
+    except Exception:
+        log.exception("scheduler could not move an item; it stays as it is")
+        return 0
+    log.info("scheduler moved item", extra={"item_id": item.id, "state": item.state.value})
+    return 1
 
 
 def scheduler() -> WorkerFactory:

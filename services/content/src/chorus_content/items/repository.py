@@ -154,7 +154,11 @@ class ItemRepository:
             args.append(value)
             return f"${len(args)}"
 
-        if filters.states:
+        if len(filters.states) == 1:
+            # Plain equality lets the (tenant, state, created_at, id) index return rows
+            # already in page order; "= ANY" of one value makes the planner filter instead.
+            where.append(f"state = {arg(filters.states[0].value)}")
+        elif filters.states:
             where.append(f"state = ANY({arg([s.value for s in filters.states])}::text[])")
         if filters.category is not None:
             where.append(f"category = {arg(filters.category)}")

@@ -124,6 +124,8 @@ class ItemService:
             item = await self._locked(tx, identity, item_id)
             if item.state not in EDITABLE:
                 raise IllegalTransition(item.state, "update")
+            if not patch.changes():
+                return item
             current = item.model_dump(include=set(ContentFields.model_fields))
             try:
                 merged = ContentFields.model_validate({**current, **patch.changes()})
