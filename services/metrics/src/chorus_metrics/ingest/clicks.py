@@ -12,6 +12,7 @@ from chorus_metrics.fraud.judge import Click, ClickJudge, Judgement
 from chorus_metrics.fraud.rules import FraudRules, Reason
 from chorus_metrics.ingest import clicks_repository as repo
 from chorus_metrics.ingest.model import Changes, ShareFacts, ShareKey
+from chorus_metrics.telemetry import CLICKS_HELD, CLICKS_JUDGED, CLICKS_REVOKED
 
 
 async def ingest_clicks(
@@ -46,6 +47,7 @@ async def ingest_clicks(
         )
         (known if share else held).append(click)
     await repo.insert(conn, tenant, held, [("pending", None)] * len(held))
+    CLICKS_HELD.inc(len(held))
     if not known:
         return
     judgement = await judge(conn, tenant, rules, known)
@@ -146,6 +148,7 @@ async def revoke(
     shares = await repo.revoke(
         conn, tenant, [r.click_id for r in judgement.revocations], Reason.BURST.value
     )
+    CLICKS_REVOKED.inc(len(shares))
     for share_id in shares:
         change = changes.of((tenant, share_id))
         change.clicks -= 1
@@ -153,6 +156,7 @@ async def revoke(
 
 
 def count(changes: Changes, tenant: str, share_id: str, reason: Reason | None) -> None:
+    CLICKS_JUDGED.labels(reason.value if reason else "valid").inc()
     change = changes.of((tenant, share_id))
     if reason is None:
         change.clicks += 1

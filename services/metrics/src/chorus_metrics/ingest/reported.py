@@ -11,6 +11,7 @@ from chorus_metrics.fraud.rules import Reason
 from chorus_metrics.ingest import reported_repository as repo
 from chorus_metrics.ingest.model import Changes, ShareFacts
 from chorus_metrics.ingest.reported_rules import Outcome, ReportedItem, evaluate
+from chorus_metrics.telemetry import REPORTED_INGESTED
 
 FRAUD_REASONS = frozenset(reason.value for reason in Reason)
 
@@ -62,7 +63,10 @@ async def ingest_reported(
         return
     outcomes = await _evaluate(conn, tenant, items, facts, resolved, analyse_text=True)
     inserted = await repo.insert(conn, tenant, outcomes)
-    count(changes, tenant, [o for o in outcomes if o.item.key in inserted])
+    stored = [o for o in outcomes if o.item.key in inserted]
+    for outcome in stored:
+        REPORTED_INGESTED.labels(outcome.status).inc()
+    count(changes, tenant, stored)
 
 
 async def match_held(
