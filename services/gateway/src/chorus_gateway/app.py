@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
-from chorus_events.workers import EVENTS_MIGRATIONS, outbox_relay
 from chorus_platform.app import ServiceSpec, create_service_app
+from chorus_platform.migrate import MigrationSet
+from fastapi import APIRouter, FastAPI
+from starlette.middleware import Middleware
 
+from chorus_gateway.auth.api import router as auth_router
+from chorus_gateway.directory.api import router as directory_router
+from chorus_gateway.guard import GatewayGuard
+from chorus_gateway.routing.proxy import proxy
+from chorus_gateway.runtime import GatewayRuntime
 from chorus_gateway.settings import GatewaySettings
 
 SERVICE = "gateway"
+GATEWAY_MIGRATIONS = MigrationSet("chorus_gateway", "chorus_gateway")
+PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def proxy_router() -> APIRouter:
+    """Last in line: whatever the gateway does not serve itself goes to a service."""
+    router = APIRouter()
+    router.add_route("/v1/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)
+    router.add_route("/l/{path:path}", proxy, methods=PROXIED_METHODS, include_in_schema=False)
+    return router
 
 
 def build_spec(settings: GatewaySettings | None = None) -> ServiceSpec:
@@ -16,10 +33,23 @@ def build_spec(settings: GatewaySettings | None = None) -> ServiceSpec:
         name=SERVICE,
         settings=settings,
         description="The one public API: authentication, tenancy, routing and rate limits.",
-        migrations=[EVENTS_MIGRATIONS],
-        workers=[outbox_relay()] if settings.outbox_relay_enabled else [],
+        migrations=[GATEWAY_MIGRATIONS],
+        routers=[auth_router, directory_router, proxy_router()],
+        workers=[lambda ctx: GatewayRuntime(ctx, settings)],
     )
 
 
+def create_gateway_app(settings: GatewaySettings | None = None) -> FastAPI:
+    return gateway_app(build_spec(settings))
+
+
+def gateway_app(spec: ServiceSpec) -> FastAPI:
+    built = create_service_app(spec)
+    # Innermost of the middlewares: request ids, metrics and tracing (outside) see
+    # the guard's refusals too, and the guard runs before any route.
+    built.user_middleware.append(Middleware(GatewayGuard))
+    return built
+
+
 spec = build_spec()
-app = create_service_app(spec)
+app = gateway_app(spec)

@@ -1,0 +1,1 @@
+"""Authentication: API keys for systems, JWTs for people, the built-in login."""

@@ -1,0 +1,1 @@
+"""The directory: tenants, teams, people with roles, enrolment, API keys."""

@@ -1,0 +1,117 @@
+"""The catch-all route: `/v1/...` and `/l/...` forwarded to the service that owns the path.
+
+By the time a request gets here the guard has authenticated and authorised it
+(or marked it public); this module only translates between the caller and the
+service: identity token, request id and trace context in, safe headers out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import httpx
+from chorus_platform.identity import IDENTITY_HEADER
+from chorus_platform.observability.logging import request_id_var
+from chorus_platform.problems import NotFound, ProblemError
+from opentelemetry import propagate
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from chorus_gateway.routing.headers import request_headers, response_headers
+from chorus_gateway.routing.upstream import (
+    BUFFER_LIMIT,
+    BadUpstream,
+    UpstreamRequest,
+    UpstreamTimeout,
+)
+
+if TYPE_CHECKING:
+    from chorus_gateway.runtime import GatewayRuntime
+
+_IDENTITY = IDENTITY_HEADER.lower().encode()
+
+
+class MethodNotAllowed(ProblemError):
+    status, type_slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
+async def _body(request: Request) -> bytes | AsyncIterator[bytes]:
+    """The whole body when it is small and sized, else a stream of its chunks."""
+    size = request.headers.get("content-length")
+    if request.method in {"GET", "HEAD", "DELETE", "OPTIONS"} and size is None:
+        return b""
+    if size is not None and size.isdigit() and int(size) <= BUFFER_LIMIT:
+        return await request.body()
+    return request.stream()
+
+
+def _outgoing_headers(request: Request, token: str | None) -> list[tuple[bytes, bytes]]:
+    headers = request_headers(request.scope["headers"])
+    if token is not None:
+        headers.append((_IDENTITY, token.encode()))
+    request_id = request_id_var.get()
+    if request_id:
+        headers.append((b"x-request-id", request_id.encode()))
+    client = request.client.host if request.client else None
+    if client:
+        headers.append((b"x-forwarded-for", client.encode()))
+    carrier: dict[str, str] = {}
+    # The gateway's server span becomes the parent of the service's, when tracing is on;
+    # otherwise the caller's own traceparent (kept above) passes through unchanged.
+    propagate.inject(carrier)
+    if carrier:
+        headers = [(k, v) for k, v in headers if k not in (b"traceparent", b"tracestate")]
+        headers += [(k.encode(), v.encode()) for k, v in carrier.items()]
+    return headers
+
+
+async def proxy(request: Request) -> Response:
+    runtime: GatewayRuntime = request.app.state.ctx.extras["gateway"]
+    path = request.url.path
+    service = runtime.routes.service_for(path)
+    if service is None:
+        raise NotFound(f"no route for {path}")
+    principal = getattr(request.state, "principal", None)
+    if principal is None and not getattr(request.state, "public", False):
+        raise MethodNotAllowed(f"{request.method} is not allowed on {path}")
+    token = runtime.minter.token_for(principal) if principal is not None else None
+    body = await _body(request)
+    upstream = await runtime.upstreams.send(
+        UpstreamRequest(
+            service=service,
+            method=request.method,
+            path=path,
+            query=request.scope.get("query_string", b""),
+            headers=_outgoing_headers(request, token),
+            body=body,
+        )
+    )
+    return await _relay(upstream, service)
+
+
+async def _relay(upstream: httpx.Response, service: str) -> Response:
+    headers = response_headers(upstream.headers.raw)
+    length = upstream.headers.get("content-length")
+    try:
+        if length is not None and length.isdigit() and int(length) <= BUFFER_LIMIT:
+            content = await upstream.aread()
+            await upstream.aclose()
+            response = Response(content, status_code=upstream.status_code)
+            sized = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+            response.raw_headers = [*sized, (b"content-length", str(len(content)).encode())]
+            return response
+    except httpx.TimeoutException as exc:
+        await upstream.aclose()
+        raise UpstreamTimeout(f"the {service} service did not answer in time") from exc
+    except httpx.HTTPError as exc:
+        await upstream.aclose()
+        raise BadUpstream(f"the {service} service gave no valid answer") from exc
+    streamed = StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        background=BackgroundTask(upstream.aclose),
+    )
+    streamed.raw_headers = headers
+    return streamed
