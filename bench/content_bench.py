@@ -114,20 +114,28 @@ def build_text(rng: random.Random, policy: dict[str, Any]) -> str:
     return " ".join(words)
 
 
-def bench_matcher(document: GuidelinesIn, text: str, seconds: float) -> tuple[float, float, int]:
+def bench_matcher(
+    document: GuidelinesIn, text: str, seconds: float
+) -> tuple[float, float, float, int]:
+    """(checks per wall-clock second, per CPU second, compile ms, violations found).
+
+    Per CPU second is what "on one core" means when other processes share the
+    machine: the check is single-threaded and CPU-bound, so CPU time is the time
+    it would take on a core of its own."""
     started = time.perf_counter()
     matcher = GuidelineMatcher(document)
     compile_ms = (time.perf_counter() - started) * 1000
     violations = len(matcher.check(text).violations)
-    best = 0.0
+    best_wall = best_cpu = 0.0
     for _ in range(3):  # best of three: the machine is shared
-        count, started = 0, time.perf_counter()
+        count, started, cpu_started = 0, time.perf_counter(), time.process_time()
         while (elapsed := time.perf_counter() - started) < seconds / 3:
             for _ in range(50):
                 matcher.check(text, category="recruiting")
             count += 50
-        best = max(best, count / elapsed)
-    return best, compile_ms, violations
+        best_wall = max(best_wall, count / elapsed)
+        best_cpu = max(best_cpu, count / (time.process_time() - cpu_started))
+    return best_wall, best_cpu, compile_ms, violations
 
 
 async def timed(call: Callable[[], Awaitable[httpx.Response]]) -> tuple[float, httpx.Response]:
@@ -346,10 +354,13 @@ async def main() -> None:
     text = build_text(rng, policy)
     document = GuidelinesIn.model_validate(policy)
 
-    rate, compile_ms, hits = bench_matcher(document, text, args.seconds)
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} at start")
+    wall_rate, rate, compile_ms, hits = bench_matcher(document, text, args.seconds)
     print(
-        f"matcher: {rate:,.0f} checks/s  (1,000 terms compiled in {compile_ms:.0f} ms; "
-        f"text {len(text.split())} words / {len(text)} chars, {hits} violations)"
+        f"matcher: {rate:,.0f} checks per CPU-second ({wall_rate:,.0f}/s wall clock); "
+        f"1,000 terms compiled in {compile_ms:.0f} ms; text {len(text.split())} words / "
+        f"{len(text)} chars, {hits} violations"
     )
 
     database = f"chorus_bench_content_{secrets.token_hex(4)}"
