@@ -103,6 +103,10 @@ class GuidelinesIn(_Model):
 
 
 class GuidelinesOut(GuidelinesIn):
+    # Stored documents are read back through this model: tolerate fields a later
+    # revision of the document dropped instead of failing every read.
+    model_config = ConfigDict(extra="ignore")
+
     version: int
     """Starts at 0 (no guidelines yet) and grows by one with every PUT."""
     updated_at: datetime | None = None
