@@ -100,7 +100,9 @@ def echo_app(secret: str, counters: EchoCounters) -> FastAPI:
                 "method": request.method,
                 "query": request.url.query,
                 "identity": identity,
-                "headers": {k: v for k, v in request.headers.items() if k != IDENTITY_HEADER.lower()},
+                "headers": {
+                    k: v for k, v in request.headers.items() if k != IDENTITY_HEADER.lower()
+                },
                 "body": body.decode(errors="replace"),
             }
         )
@@ -109,7 +111,7 @@ def echo_app(secret: str, counters: EchoCounters) -> FastAPI:
 
 
 @dataclass
-class TestIssuer:
+class FakeProvider:
     """An external OIDC provider: an RSA key and its JWKS on a loopback URL."""
 
     issuer: str
@@ -146,13 +148,13 @@ async def echo_url(internal_token_secret: str, echo_counters: EchoCounters) -> A
 
 
 @pytest.fixture(scope="session")
-async def oidc() -> AsyncIterator[tuple[TestIssuer, dict[str, Any]]]:
+async def oidc() -> AsyncIterator[tuple[FakeProvider, dict[str, Any]]]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = "test-rsa-1"
     jwk = {**RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "alg": "RS256"}
     holder: dict[str, Any] = {"jwks": [jwk]}
     async with serve_on_loopback(oidc_app(holder)) as url:
-        yield TestIssuer(url, key, kid), holder
+        yield FakeProvider(url, key, kid), holder
 
 
 @pytest.fixture(scope="session")
@@ -162,7 +164,7 @@ def make_settings(
     redis_url: str,
     internal_token_secret: str,
     echo_url: str,
-    oidc: tuple[TestIssuer, dict[str, Any]],
+    oidc: tuple[FakeProvider, dict[str, Any]],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[..., GatewaySettings]:
     key_path: Path = tmp_path_factory.mktemp("gateway") / "signing-key.pem"
@@ -224,7 +226,9 @@ class Tenant:
         self.id = tenant_id
         self.admin = {"Authorization": f"Bearer {admin_token}"}
 
-    async def person(self, *roles: str, teams: tuple[str, ...] = (), **fields: Any) -> dict[str, Any]:
+    async def person(
+        self, *roles: str, teams: tuple[str, ...] = (), **fields: Any
+    ) -> dict[str, Any]:
         email = f"{uuid.uuid4().hex[:10]}@example.com"
         body = {"email": email, "display_name": "Someone", "roles": list(roles),
                 "team_ids": list(teams), "password": "correct horse battery", **fields}  # fmt: skip

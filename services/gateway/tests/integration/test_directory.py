@@ -82,7 +82,10 @@ async def test_another_tenants_ids_are_not_found(new_tenant: TenantFactory) -> N
         "/v1/directory/teams", json={"name": "Theirs"}, headers=theirs.admin
     )
     client: httpx.AsyncClient = ours.client
-    for path in (f"/v1/directory/people/{person['id']}", f"/v1/directory/teams/{team.json()['id']}"):
+    for path in (
+        f"/v1/directory/people/{person['id']}",
+        f"/v1/directory/teams/{team.json()['id']}",
+    ):
         assert (await client.get(path, headers=ours.admin)).status_code == 404
     changed = await client.patch(
         f"/v1/directory/people/{person['id']}", json={"roles": ["admin"]}, headers=ours.admin
