@@ -11,6 +11,7 @@ from chorus_platform.identity import CurrentIdentity, Identity, PrincipalKind, R
 from chorus_platform.problems import Forbidden
 from fastapi import Depends, Request
 
+from chorus_metrics.kpis.repository import snapshot
 from chorus_metrics.settings import MetricsSettings
 
 
@@ -33,7 +34,8 @@ def pool(request: Request) -> asyncpg.Pool:
 
 
 async def read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    async with context(request).pool.acquire() as conn:
+    """Reads run in one read-only snapshot (see `kpis.repository.snapshot`)."""
+    async with context(request).pool.acquire() as conn, snapshot(conn):
         yield conn
 
 

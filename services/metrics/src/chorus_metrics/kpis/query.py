@@ -83,12 +83,13 @@ class Sql:
 def share_filters(sql: Sql, q: KpiQuery, alias: str = "s") -> None:
     """Tenant, team, advocate, campaign and network filters on the shares table."""
     sql.where(f"{alias}.tenant_id = {sql.bind(q.tenant_id)}")
+    # `@>` rather than `= ANY(...)`: the same test, but one the GIN indexes can serve.
     if q.team:
-        sql.where(f"{sql.bind(q.team)} = ANY({alias}.team_ids)")
+        sql.where(f"{alias}.team_ids @> ARRAY[{sql.bind(q.team)}::text]")
     if q.advocate:
         sql.where(f"{alias}.advocate_id = {sql.bind(q.advocate)}")
     if q.campaign:
-        sql.where(f"{sql.bind(q.campaign)} = ANY({alias}.campaign_hashtags)")
+        sql.where(f"{alias}.campaign_hashtags @> ARRAY[{sql.bind(q.campaign)}::text]")
     if q.network:
         sql.where(f"{alias}.network = {sql.bind(q.network)}")
 

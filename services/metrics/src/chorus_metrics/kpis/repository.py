@@ -9,13 +9,26 @@ period and bucket of the engagement itself.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import asyncpg
 
-from chorus_metrics.kpis.query import KpiQuery, Sql, bucket_expr, period, share_filters
+from chorus_metrics.kpis.query import Bucket, KpiQuery, Sql, bucket_expr, period, share_filters
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
 _ENGAGEMENT = "s.clicks + s.reactions + s.comments + s.reshares"
+
+
+@contextlib.asynccontextmanager
+async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """A read-only snapshot: every query of one report sees the same data. Reports
+    aggregate up to a tenant's whole history, so they get enough memory to hash
+    it without spilling to disk."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute("SET LOCAL work_mem = '64MB'")
+        yield conn
 
 
 async def top_contributors(
@@ -33,22 +46,24 @@ async def top_contributors(
         sql.where(f"t.team_id = {sql.bind(q.team)}")
     rank = "engagement" if order == "engagement" else "shares"
     limit_param = sql.bind(limit)
-    return list(
-        await conn.fetch(
-            f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
-            f"  engagement FROM ("
-            f" SELECT *, row_number() OVER (PARTITION BY bucket "
-            f"   ORDER BY {rank} DESC, contributor) AS rank FROM ("
-            f"  SELECT {bucket} AS bucket, {who} AS contributor, count(*) AS shares, "
-            f"   sum(s.clicks) AS clicks, sum(s.reactions) AS reactions, "
-            f"   sum(s.comments) AS comments, sum(s.reshares) AS reshares, "
-            f"   sum({_ENGAGEMENT}) AS engagement "
-            f"  FROM {source} WHERE {sql.condition} GROUP BY 1, 2) AS per_contributor"
-            f") AS ranked WHERE rank <= {limit_param} "
-            f"ORDER BY bucket NULLS FIRST, rank",
-            *sql.args,
-        )
+    grouped = (
+        f"SELECT {bucket} AS bucket, {who} AS contributor, count(*) AS shares, "
+        f" sum(s.clicks) AS clicks, sum(s.reactions) AS reactions, "
+        f" sum(s.comments) AS comments, sum(s.reshares) AS reshares, "
+        f" sum({_ENGAGEMENT}) AS engagement "
+        f"FROM {source} WHERE {sql.condition} GROUP BY 1, 2"
     )
+    if q.bucket is Bucket.NONE:
+        # One ranking: a top-N sort, no window function.
+        query = f"{grouped} ORDER BY {rank} DESC, contributor LIMIT {limit_param}"
+    else:
+        query = (
+            f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
+            f" engagement FROM (SELECT *, row_number() OVER (PARTITION BY bucket "
+            f"   ORDER BY {rank} DESC, contributor) AS rank FROM ({grouped}) AS per_contributor"
+            f") AS ranked WHERE rank <= {limit_param} ORDER BY bucket, rank"
+        )
+    return list(await conn.fetch(query, *sql.args))
 
 
 async def reach(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
