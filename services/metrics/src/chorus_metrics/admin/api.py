@@ -46,10 +46,11 @@ async def get_enrolment(identity: Admin, conn: ReadConn) -> ProgramView:
 
 
 @router.put("/enrolment", response_model=ProgramView)
-async def put_enrolment(body: ProgramIn, identity: Admin, pool: Pool) -> ProgramView:
+async def put_enrolment(body: ProgramIn, identity: Writer, pool: Pool) -> ProgramView:
     """Enrolled advocates (adoption rate denominator) and the tenant's KPI time zone.
 
-    Interim: the gateway's directory will feed these; until then an admin sets them.
+    Interim: an admin sets them, or the gateway's directory pushes them with a
+    service identity carrying `metrics:write`, until an event carries them.
     """
     async with pool.acquire() as conn, conn.transaction():
         return await service.replace_program(conn, identity.tenant_id, body)
