@@ -29,7 +29,7 @@ from chorus_events.envelope import Envelope
 
 from chorus_metrics.ingest import reported_repository, shares_repository
 from chorus_metrics.ingest.clicks import ingest_clicks, match_held_clicks
-from chorus_metrics.ingest.model import Changes, ShareKey
+from chorus_metrics.ingest.model import Changes, ShareFacts, ShareKey
 from chorus_metrics.ingest.reported import ingest_reported, match_held, resolve
 from chorus_metrics.ingest.repository import apply_changes, fraud_rules, lock_shares, share_facts
 
@@ -46,7 +46,7 @@ async def on_shares(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) ->
     if not new:
         return None
     facts = await share_facts(conn, new)
-    by_tenant: dict[str, dict[str, Any]] = defaultdict(dict)
+    by_tenant: dict[str, dict[str, ShareFacts]] = defaultdict(dict)
     for (tenant, share_id), fact in facts.items():
         by_tenant[tenant][share_id] = fact
     rules = await fraud_rules(conn, list(by_tenant))
