@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from chorus_content.categories.repository import CategoryRepository
 from chorus_content.guidelines.repository import GuidelinesRepository
-from chorus_content.items.repository import AuditRepository, ItemRepository
+from chorus_content.items.audit import AuditRepository
+from chorus_content.items.repository import ItemRepository
 
 EVENT_SOURCE = "/chorus/content"
 

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from chorus_content.guidelines.service import MatcherCache
 from chorus_content.items.service import ItemService
+from chorus_content.items.transitions import WorkflowService
 from chorus_content.settings import ContentSettings
 
 
@@ -60,3 +61,10 @@ async def item_service(ctx: Context, matchers: Matchers) -> ItemService:
 
 
 Items = Annotated[ItemService, Depends(item_service)]
+
+
+async def workflow_service(ctx: Context, matchers: Matchers) -> WorkflowService:
+    return WorkflowService(ctx.pool, matchers)
+
+
+Workflow = Annotated[WorkflowService, Depends(workflow_service)]

@@ -2,9 +2,10 @@
 
 Pure (no I/O): `GuidelineMatcher(document).check(text, ...)`. Every term of the
 policy and style guide (blocked terms, topic keywords, wrong spellings) goes
-into one trie-shaped regex (see `text.terms_pattern`), so a check is a single
-scan of the folded text whatever the number of terms; a match is looked up by
-its normalized form to find the rules it triggers.
+into one trie-shaped regex (see `terms.TermFinder`), so a check scans the
+folded text once (twice if some terms are in scripts without spaces) whatever
+the number of terms; a match is looked up by its normalized form to find the
+rules it triggers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from chorus_content.guidelines.schemas import (
     Violation,
     ViolationKind,
 )
-from chorus_content.guidelines.text import WORD, TermFinder, fold, normalize_term
+from chorus_content.guidelines.terms import TermFinder
+from chorus_content.guidelines.text import WORD, fold, normalize_term
 
 _HASHTAG = re.compile(f"#{WORD}+")
 _SPACES = re.compile(r"\s+")

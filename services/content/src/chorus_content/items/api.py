@@ -8,7 +8,7 @@ from typing import Annotated
 from chorus_events.contracts.base import Id, LanguageTag, Slug
 from fastapi import APIRouter, Body, Path, Query, Response, status
 
-from chorus_content.deps import Admin, AnyRole, Approver, Editor, Items, Staff
+from chorus_content.deps import Admin, AnyRole, Approver, Editor, Items, Staff, Workflow
 from chorus_content.guidelines.text import fold
 from chorus_content.hashtags import HashtagIn
 from chorus_content.items.repository import ItemFilters, prefix_query
@@ -86,43 +86,43 @@ async def update_item(
 
 @router.post("/{item_id}/submit", response_model=ContentItem)
 async def submit_item(
-    item_id: ItemId, identity: Editor, items: Items, body: Comment = None
+    item_id: ItemId, identity: Editor, workflow: Workflow, body: Comment = None
 ) -> ContentItem:
     """draft → in_review, after checking the guidelines (422 naming the violations)."""
-    return await items.submit(identity, item_id, body.comment if body else None)
+    return await workflow.submit(identity, item_id, body.comment if body else None)
 
 
 @router.post("/{item_id}/approve", response_model=ContentItem)
 async def approve_item(
-    item_id: ItemId, identity: Approver, items: Items, body: Comment = None
+    item_id: ItemId, identity: Approver, workflow: Workflow, body: Comment = None
 ) -> ContentItem:
     """in_review → approved, and → published at once when publish_at is absent or past.
     The author may not approve their own item (403, rule "four-eyes")."""
-    return await items.approve(identity, item_id, body.comment if body else None)
+    return await workflow.approve(identity, item_id, body.comment if body else None)
 
 
 @router.post("/{item_id}/reject", response_model=ContentItem)
 async def reject_item(
-    item_id: ItemId, body: RejectRequest, identity: Approver, items: Items
+    item_id: ItemId, body: RejectRequest, identity: Approver, workflow: Workflow
 ) -> ContentItem:
     """in_review → rejected, with the reason as a required comment."""
-    return await items.reject(identity, item_id, body.comment)
+    return await workflow.reject(identity, item_id, body.comment)
 
 
 @router.post("/{item_id}/reopen", response_model=ContentItem)
 async def reopen_item(
-    item_id: ItemId, identity: Editor, items: Items, body: Comment = None
+    item_id: ItemId, identity: Editor, workflow: Workflow, body: Comment = None
 ) -> ContentItem:
     """rejected → draft."""
-    return await items.reopen(identity, item_id, body.comment if body else None)
+    return await workflow.reopen(identity, item_id, body.comment if body else None)
 
 
 @router.post("/{item_id}/archive", response_model=ContentItem)
 async def archive_item(
-    item_id: ItemId, identity: Admin, items: Items, body: Comment = None
+    item_id: ItemId, identity: Admin, workflow: Workflow, body: Comment = None
 ) -> ContentItem:
     """→ archived (admins); a published item is retired from advocates' feeds."""
-    return await items.archive(identity, item_id, body.comment if body else None)
+    return await workflow.archive(identity, item_id, body.comment if body else None)
 
 
 @router.get("/{item_id}/audit", response_model=AuditTrail)

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from chorus_content.guidelines.text import fold, search_tokens
-from chorus_content.items.schemas import AuditEntryOut, ContentFields, ContentItem
+from chorus_content.items.schemas import ContentFields, ContentItem
 from chorus_content.items.workflow import LIVE, ContentState, allowed_actions
 
 _COLUMNS = (
@@ -247,40 +247,3 @@ def _audience_clause(args: list[Any], audience: Audience) -> str:
     args.append(list(audience.team_ids))
     teams = f"${len(args)}"
     return f"state = ANY({states}::text[]) AND (audience = 'all' OR team_ids && {teams}::text[])"
-
-
-class AuditRepository:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-
-    async def record(
-        self,
-        tenant_id: str,
-        item_id: str,
-        *,
-        action: str,
-        from_state: ContentState | None,
-        to_state: ContentState,
-        actor: str,
-        comment: str | None = None,
-    ) -> None:
-        await self.conn.execute(
-            "INSERT INTO item_audit (tenant_id, item_id, action, from_state, to_state, actor, "
-            "comment) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            tenant_id,
-            item_id,
-            action,
-            from_state.value if from_state is not None else None,
-            to_state.value,
-            actor,
-            comment,
-        )
-
-    async def trail(self, tenant_id: str, item_id: str) -> list[AuditEntryOut]:
-        rows = await self.conn.fetch(
-            "SELECT action, from_state, to_state, actor, comment, at FROM item_audit "
-            "WHERE tenant_id = $1 AND item_id = $2 ORDER BY id",
-            tenant_id,
-            item_id,
-        )
-        return [AuditEntryOut.model_validate(dict(row)) for row in rows]

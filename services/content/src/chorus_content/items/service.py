@@ -1,4 +1,4 @@
-"""Use cases of content items: write, read, list, and drive the approval workflow.
+"""Use cases of content items: write, read, list (the workflow is in `transitions`).
 
 No HTTP, no SQL: each use case is one transaction (`db.transaction`) over the
 repositories, raising problem errors the API turns into problem+json.
@@ -13,17 +13,14 @@ from datetime import UTC, datetime
 
 import asyncpg
 from chorus_platform.identity import Identity, Role
-from chorus_platform.problems import Conflict, NotFound, UnprocessableEntity
+from chorus_platform.problems import NotFound
 from pydantic import ValidationError
 
 from chorus_content.categories.service import category_exists
 from chorus_content.db import Tx, reading, transaction
 from chorus_content.guidelines.service import MatcherCache
-from chorus_content.items import lifecycle
 from chorus_content.items.cursor import InvalidCursor, decode_cursor, encode_cursor
-from chorus_content.items.events import approved_payload
 from chorus_content.items.repository import Audience, Cursor, ItemFilters
-from chorus_content.items.review import review
 from chorus_content.items.schemas import (
     AuditEntryOut,
     ContentCreate,
@@ -34,15 +31,8 @@ from chorus_content.items.schemas import (
 )
 from chorus_content.items.workflow import (
     EDITABLE,
-    Action,
-    ContentState,
-    is_four_eyes_violation,
-    next_state,
 )
-from chorus_content.items.workflow import IllegalTransition as _Illegal
 from chorus_content.problems import (
-    FourEyesViolation,
-    GuidelineViolations,
     IllegalTransition,
     InvalidFields,
 )
@@ -94,7 +84,7 @@ class ItemService:
         async with reading(self.pool) as tx:
             item = await tx.items.get(identity.tenant_id, item_id, audience=audience_of(identity))
         if item is None:
-            raise _not_found(item_id)
+            raise not_found(item_id)
         return item
 
     async def page(self, identity: Identity, query: ListQuery) -> ItemPage:
@@ -121,7 +111,7 @@ class ItemService:
 
     async def update(self, identity: Identity, item_id: str, patch: ContentPatch) -> ContentItem:
         async with transaction(self.pool) as tx:
-            item = await self._locked(tx, identity, item_id)
+            item = await locked_item(tx, identity, item_id)
             if item.state not in EDITABLE:
                 raise IllegalTransition(item.state, "update")
             if not patch.changes():
@@ -136,124 +126,11 @@ class ItemService:
             )
             return await tx.items.update_content(identity.tenant_id, item_id, merged)
 
-    async def submit(self, identity: Identity, item_id: str, comment: str | None) -> ContentItem:
-        async with transaction(self.pool) as tx:
-            item = await self._locked(tx, identity, item_id)
-            self._next(item, Action.SUBMIT)  # 409 before any guideline work
-            matcher = await self.matchers.matcher(tx, identity.tenant_id)
-            violations = review(matcher, item)
-            if any(v["severity"] == "block" for v in violations):
-                raise GuidelineViolations(violations)
-            # The policy's disclosure for the category travels with the item from here on.
-            disclosure = item.required_disclosure or matcher.disclosure_for(item.category)
-            return await self._move(
-                tx, identity, item, Action.SUBMIT, comment, required_disclosure=disclosure
-            )
-
-    async def approve(self, identity: Identity, item_id: str, comment: str | None) -> ContentItem:
-        async with transaction(self.pool) as tx:
-            item = await self._locked(tx, identity, item_id)
-            self._next(item, Action.APPROVE)
-            if is_four_eyes_violation(item.created_by, identity.principal_id, Action.APPROVE):
-                raise FourEyesViolation()
-            now = await tx.now()
-            if item.expires_at is not None and item.expires_at <= now:
-                raise Conflict(
-                    "expires_at has passed; reject the item so its author can change it",
-                    field="expires_at",
-                )
-            publish_at = item.publish_at or now
-            try:  # fail the approval now rather than the scheduler later
-                approved_payload(
-                    identity.tenant_id,
-                    item,
-                    publish_at=publish_at,
-                    approved_by=identity.principal_id,
-                    approved_at=now,
-                )
-            except ValidationError as exc:
-                raise UnprocessableEntity(
-                    f"the item cannot be represented as a content.approved event: {exc}"
-                ) from None
-            approved = await self._move(
-                tx,
-                identity,
-                item,
-                Action.APPROVE,
-                comment,
-                approved_by=identity.principal_id,
-                approved_at=now,
-            )
-            if publish_at <= now:
-                return await lifecycle.publish(tx, identity.tenant_id, approved, at=now)
-            return approved
-
-    async def reject(self, identity: Identity, item_id: str, comment: str) -> ContentItem:
-        return await self._simple(identity, item_id, Action.REJECT, comment)
-
-    async def reopen(self, identity: Identity, item_id: str, comment: str | None) -> ContentItem:
-        return await self._simple(identity, item_id, Action.REOPEN, comment)
-
-    async def archive(self, identity: Identity, item_id: str, comment: str | None) -> ContentItem:
-        async with transaction(self.pool) as tx:
-            item = await self._locked(tx, identity, item_id)
-            self._next(item, Action.ARCHIVE)
-            return await lifecycle.archive(
-                tx,
-                identity.tenant_id,
-                item,
-                actor=identity.principal_id,
-                comment=comment,
-                at=await tx.now(),
-            )
-
     async def audit_trail(self, identity: Identity, item_id: str) -> list[AuditEntryOut]:
         async with reading(self.pool) as tx:
             if await tx.items.get(identity.tenant_id, item_id) is None:
-                raise _not_found(item_id)
+                raise not_found(item_id)
             return await tx.audit.trail(identity.tenant_id, item_id)
-
-    async def _simple(
-        self, identity: Identity, item_id: str, action: Action, comment: str | None
-    ) -> ContentItem:
-        async with transaction(self.pool) as tx:
-            item = await self._locked(tx, identity, item_id)
-            return await self._move(tx, identity, item, action, comment)
-
-    async def _locked(self, tx: Tx, identity: Identity, item_id: str) -> ContentItem:
-        item = await tx.items.get(identity.tenant_id, item_id, for_update=True)
-        if item is None:
-            raise _not_found(item_id)
-        return item
-
-    @staticmethod
-    def _next(item: ContentItem, action: Action) -> ContentState:
-        try:
-            return next_state(item.state, action)
-        except _Illegal as exc:
-            raise IllegalTransition(exc.state, exc.action) from None
-
-    async def _move(
-        self,
-        tx: Tx,
-        identity: Identity,
-        item: ContentItem,
-        action: Action,
-        comment: str | None,
-        **stamps: object,
-    ) -> ContentItem:
-        state = self._next(item, action)
-        moved = await tx.items.set_state(identity.tenant_id, item.id, state, **stamps)
-        await tx.audit.record(
-            identity.tenant_id,
-            item.id,
-            action=action.value,
-            from_state=item.state,
-            to_state=state,
-            actor=identity.principal_id,
-            comment=comment,
-        )
-        return moved
 
     @staticmethod
     async def _check_fields(
@@ -267,6 +144,14 @@ class ItemService:
             raise InvalidFields.field("expires_at", "must be in the future", code="in_the_past")
 
 
-def _not_found(item_id: str) -> NotFound:
+def not_found(item_id: str) -> NotFound:
     # The same answer whether the item is another tenant's or does not exist at all.
     return NotFound(f"no content item {item_id!r}")
+
+
+async def locked_item(tx: Tx, identity: Identity, item_id: str) -> ContentItem:
+    """The caller's tenant's item, locked for the rest of the transaction (404 if none)."""
+    item = await tx.items.get(identity.tenant_id, item_id, for_update=True)
+    if item is None:
+        raise not_found(item_id)
+    return item
