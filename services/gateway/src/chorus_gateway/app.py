@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chorus_platform.app import ServiceSpec, create_service_app
 from chorus_platform.migrate import MigrationSet
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
 from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from chorus_gateway.auth.api import router as auth_router
 from chorus_gateway.directory.api import router as directory_router
 from chorus_gateway.guard import GatewayGuard
+from chorus_gateway.live.api import router as live_router
+from chorus_gateway.openapi.api import ASSETS, DOCS_ASSETS
+from chorus_gateway.openapi.api import router as docs_router
 from chorus_gateway.routing.proxy import proxy
 from chorus_gateway.runtime import GatewayRuntime
 from chorus_gateway.settings import GatewaySettings
@@ -17,6 +25,15 @@ from chorus_gateway.settings import GatewaySettings
 SERVICE = "gateway"
 GATEWAY_MIGRATIONS = MigrationSet("chorus_gateway", "chorus_gateway")
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+OWN_ROUTERS = [auth_router, directory_router, live_router]
+# FastAPI's own docs pages load their assets from a CDN; /v1/docs replaces them.
+CDN_DOCS = {"/docs", "/docs/oauth2-redirect", "/redoc"}
+
+
+def own_openapi() -> dict[str, Any]:
+    """The gateway's own routes (directory, login) as an OpenAPI document."""
+    routes = [route for router in OWN_ROUTERS for route in router.routes]
+    return get_openapi(title="Chorus gateway", version="1.0.0", routes=routes)
 
 
 def proxy_router() -> APIRouter:
@@ -34,8 +51,8 @@ def build_spec(settings: GatewaySettings | None = None) -> ServiceSpec:
         settings=settings,
         description="The one public API: authentication, tenancy, routing and rate limits.",
         migrations=[GATEWAY_MIGRATIONS],
-        routers=[auth_router, directory_router, proxy_router()],
-        workers=[lambda ctx: GatewayRuntime(ctx, settings)],
+        routers=[*OWN_ROUTERS, docs_router, proxy_router()],
+        workers=[lambda ctx: GatewayRuntime(ctx, settings, own_openapi)],
     )
 
 
@@ -45,6 +62,11 @@ def create_gateway_app(settings: GatewaySettings | None = None) -> FastAPI:
 
 def gateway_app(spec: ServiceSpec) -> FastAPI:
     built = create_service_app(spec)
+    built.router.routes[:] = [
+        r for r in built.router.routes if getattr(r, "path", "") not in CDN_DOCS
+    ]
+    # Before the catch-all proxy route, or the proxy would take the asset paths.
+    built.router.routes.insert(0, Mount(DOCS_ASSETS, StaticFiles(directory=ASSETS)))
     # Innermost of the middlewares: request ids, metrics and tracing (outside) see
     # the guard's refusals too, and the guard runs before any route.
     built.user_middleware.append(Middleware(GatewayGuard))

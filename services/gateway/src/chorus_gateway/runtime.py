@@ -6,6 +6,9 @@ workers find everything here, on the live pool and Redis client.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import httpx
 from chorus_platform.app import ServiceContext
 
@@ -20,6 +23,9 @@ from chorus_gateway.auth.tokens import LocalKeys, TokenVerifier, TrustedIssuer
 from chorus_gateway.directory.service import DirectoryService
 from chorus_gateway.limits.idempotency import IdempotencyStore
 from chorus_gateway.limits.ratelimit import RateLimiter
+from chorus_gateway.live.hub import LeaderboardHub
+from chorus_gateway.live.relay import NoticeRelay
+from chorus_gateway.openapi.catalog import OpenApiCatalog
 from chorus_gateway.routing.identity import IdentityMinter
 from chorus_gateway.routing.policy import Policy
 from chorus_gateway.routing.table import RouteTable
@@ -38,9 +44,18 @@ class GatewayRuntime:
     minter: IdentityMinter
     limiter: RateLimiter
     idempotency: IdempotencyStore
+    catalog: OpenApiCatalog
+    relay: NoticeRelay
+    hub: LeaderboardHub
 
-    def __init__(self, ctx: ServiceContext, settings: GatewaySettings) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        settings: GatewaySettings,
+        own_openapi: Callable[[], dict[str, Any]],
+    ) -> None:
         self.ctx = ctx
+        self.own_openapi = own_openapi
         self.settings = settings
         self.policy = Policy()
         self.routes = RouteTable(settings.routes, settings.upstream_urls())
@@ -84,10 +99,22 @@ class GatewayRuntime:
         self.idempotency = IdempotencyStore(
             self.ctx.redis, s.idempotency_ttl_seconds, s.idempotency_lease_seconds
         )
+        self.catalog = OpenApiCatalog(
+            upstream_client, self.routes, self.policy, self.own_openapi, s.public_url,
+            s.openapi_refresh_seconds,
+        )  # fmt: skip
+        await self.catalog.start()
+        self.relay = NoticeRelay(self.ctx.redis, s.stream_replay_size)
+        self.hub = LeaderboardHub(self.ctx.redis)
+        await self.relay.start()
+        await self.hub.start()
         self.ctx.extras[EXTRAS_KEY] = self
 
     async def stop(self) -> None:
         self.ctx.extras.pop(EXTRAS_KEY, None)
+        await self.hub.stop()
+        await self.relay.stop()
+        await self.catalog.stop()
         if self._last_used is not None:
             await self._last_used.stop()
         for client in self._clients:

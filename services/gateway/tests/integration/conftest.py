@@ -43,10 +43,12 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve_on_loopback(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+async def serve_on_loopback(app: FastAPI, lifespan: str = "on") -> AsyncIterator[str]:
     """Serve `app` with uvicorn in this event loop; yield its base URL."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -68,7 +70,9 @@ class EchoCounters:
 def echo_app(secret: str, counters: EchoCounters) -> FastAPI:
     app = FastAPI()
 
-    @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @app.api_route(
+        "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
     async def echo(path: str, request: Request) -> Response:
         token = request.headers.get(IDENTITY_HEADER)
         identity: dict[str, Any] | None = None
@@ -236,7 +240,11 @@ class Tenant:
         assert created.status_code == 201, created.text
         return dict(created.json())
 
-    async def login(self, email: str, password: str = "correct horse battery") -> dict[str, str]:
+    async def login(
+        self,
+        email: str,
+        password: str = "correct horse battery",  # noqa: S107
+    ) -> dict[str, str]:
         answer = await self.client.post(
             "/v1/auth/login", json={"tenant_id": self.id, "email": email, "password": password}
         )
@@ -285,3 +293,10 @@ def new_tenant(client: httpx.AsyncClient, make_settings: Callable[..., GatewaySe
 @pytest.fixture
 async def tenant(new_tenant: TenantFactory) -> Tenant:
     return await new_tenant()
+
+
+@pytest.fixture(scope="session")
+async def gateway_url(gateway_app: FastAPI) -> AsyncIterator[str]:
+    """The same gateway over real HTTP (streaming responses need it); lifespan already runs."""
+    async with serve_on_loopback(gateway_app, lifespan="off") as url:
+        yield url
