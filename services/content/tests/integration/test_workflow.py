@@ -140,3 +140,24 @@ async def test_targeted_items_are_visible_only_to_their_teams(
     assert listed.json()["items"] == []
     listed = await client.get(ITEMS, headers=tenant.advocate("ops", "sales"))
     assert [i["id"] for i in listed.json()["items"]] == [item["id"]]
+
+
+async def test_past_publish_at_goes_live_on_approval_and_archiving_a_scheduled_item_is_silent(
+    client: httpx.AsyncClient, db: asyncpg.Connection, tenant: Any, item_body: Any
+) -> None:
+    past = item_body(publish_at="2020-01-01T00:00:00Z")
+    item = (await client.post(ITEMS, json=past, headers=tenant.editor)).json()
+    await client.post(f"{ITEMS}/{item['id']}/submit", headers=tenant.editor)
+    live = (await client.post(f"{ITEMS}/{item['id']}/approve", headers=tenant.approver)).json()
+    assert live["state"] == "published"
+    assert await _outbox(db, tenant.id, item["id"]) == ["content.approved"]
+
+    future = item_body(publish_at="2999-01-01T00:00:00Z")
+    item = (await client.post(ITEMS, json=future, headers=tenant.editor)).json()
+    await client.post(f"{ITEMS}/{item['id']}/submit", headers=tenant.editor)
+    waiting = (await client.post(f"{ITEMS}/{item['id']}/approve", headers=tenant.approver)).json()
+    assert waiting["state"] == "approved"
+    archived = await client.post(f"{ITEMS}/{item['id']}/archive", headers=tenant.admin)
+    assert archived.json()["state"] == "archived"
+    # Never announced, so nothing to retire.
+    assert await _outbox(db, tenant.id, item["id"]) == []
