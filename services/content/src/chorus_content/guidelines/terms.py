@@ -12,7 +12,10 @@ from collections.abc import Iterable, Iterator
 
 from chorus_content.guidelines.text import TERM_END, WORD_CLASS, needs_left_boundary
 
-_BUCKET_MIN = 8
+# Alternations up to this many branches stay flat: `re` skips a branch whose leading
+# literal does not match in a couple of instructions, cheaper than a lookahead
+# (measured: 32 checks ~35% faster than 8 or 128 on the benchmark policy).
+_BUCKET_MIN = 32
 
 
 def _unit(ch: str) -> str:
@@ -96,8 +99,8 @@ def _alternation(items: list[tuple[str, _TrieNode]]) -> str:
     if len(items) <= _BUCKET_MIN:
         return "|".join(branches)
     # `re` tries the branches of an alternation one by one. With hundreds of first
-    # characters (Hangul, Han) that linear walk dominated the check; buckets of
-    # about sqrt(n) branches behind a one-character lookahead cut it to ~2*sqrt(n).
+    # characters (Hangul, Han) that linear walk dominated the check; buckets
+    # behind a one-character lookahead skip all but one bucket's branches.
     size = max(_BUCKET_MIN, math.isqrt(len(items)))
     buckets = []
     for at in range(0, len(items), size):
