@@ -16,7 +16,7 @@ HOP_BY_HOP = frozenset(
 # The caller's credentials stop here; a client-sent identity header is a forgery attempt.
 NEVER_FORWARDED = HOP_BY_HOP | {
     "authorization", "x-api-key", "cookie", IDENTITY_HEADER.lower(), "x-request-id",
-    "idempotency-key", "content-length",
+    "idempotency-key", "content-length", "x-forwarded-for",
 }  # fmt: skip
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "server", "date"}
 

@@ -54,9 +54,13 @@ def _outgoing_headers(request: Request, token: str | None) -> list[tuple[bytes, 
     request_id = request_id_var.get()
     if request_id:
         headers.append((b"x-request-id", request_id.encode()))
-    client = request.client.host if request.client else None
-    if client:
-        headers.append((b"x-forwarded-for", client.encode()))
+    # One X-Forwarded-For, the caller's address last: a service behind a trusting proxy
+    # layer (uvicorn's proxy headers) takes the right-most hop it does not trust.
+    hops = [h for h in [request.headers.get("x-forwarded-for")] if h]
+    if request.client:
+        hops.append(request.client.host)
+    if hops:
+        headers.append((b"x-forwarded-for", ", ".join(hops).encode()))
     carrier: dict[str, str] = {}
     # The gateway's server span becomes the parent of the service's, when tracing is on;
     # otherwise the caller's own traceparent (kept above) passes through unchanged.
