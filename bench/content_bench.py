@@ -42,7 +42,6 @@ import httpx
 from chorus_content.app import build_spec
 from chorus_content.guidelines.matcher import GuidelineMatcher
 from chorus_content.guidelines.schemas import GuidelinesIn
-from chorus_content.guidelines.service import MatcherCache
 from chorus_content.guidelines.text import fold
 from chorus_content.items.repository import ItemFilters, prefix_query
 from chorus_content.items.service import ItemService, ListQuery
@@ -402,7 +401,7 @@ async def main() -> None:
             rare = next(w for w, n in sample.items() if n == 1)  # in a few dozen
             rng_shapes = random.Random(11)
             ctx = client_app.state.ctx
-            service = ItemService(ctx.pool, MatcherCache(4))
+            service = ItemService(ctx.pool)
             by_service = await bench_list(
                 service_fetch(service), rng_shapes, args.lists, common, rare
             )

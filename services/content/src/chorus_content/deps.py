@@ -56,8 +56,8 @@ async def matcher_cache(ctx: Context) -> MatcherCache:
 Matchers = Annotated[MatcherCache, Depends(matcher_cache)]
 
 
-async def item_service(ctx: Context, matchers: Matchers) -> ItemService:
-    return ItemService(ctx.pool, matchers)
+async def item_service(ctx: Context) -> ItemService:
+    return ItemService(ctx.pool)
 
 
 Items = Annotated[ItemService, Depends(item_service)]

@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from chorus_content.categories.service import category_exists
 from chorus_content.db import Tx, reading, transaction
-from chorus_content.guidelines.service import MatcherCache
 from chorus_content.items.cursor import InvalidCursor, decode_cursor, encode_cursor
 from chorus_content.items.repository import Audience, Cursor, ItemFilters
 from chorus_content.items.schemas import (
@@ -29,13 +28,8 @@ from chorus_content.items.schemas import (
     ContentPatch,
     ItemPage,
 )
-from chorus_content.items.workflow import (
-    EDITABLE,
-)
-from chorus_content.problems import (
-    IllegalTransition,
-    InvalidFields,
-)
+from chorus_content.items.workflow import EDITABLE
+from chorus_content.problems import IllegalTransition, InvalidFields
 
 STAFF = frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN})
 
@@ -60,9 +54,8 @@ class ListQuery:
 
 
 class ItemService:
-    def __init__(self, pool: asyncpg.Pool, matchers: MatcherCache) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self.matchers = matchers
 
     async def create(self, identity: Identity, fields: ContentCreate) -> ContentItem:
         async with transaction(self.pool) as tx:
