@@ -7,6 +7,7 @@ from chorus_platform.app import ServiceSpec, WorkerFactory, create_service_app
 from chorus_platform.migrate import MigrationSet
 
 from chorus_rewards.api import ROUTERS
+from chorus_rewards.board_sync import BoardWriter
 from chorus_rewards.consumers import LedgerConsumer
 from chorus_rewards.ledger_worker import ledger_consumer
 from chorus_rewards.runtime import RewardsRuntime
@@ -23,7 +24,9 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
     if settings.outbox_relay_enabled:
         workers.append(outbox_relay())
     if settings.consumers_enabled:
-        workers.append(ledger_consumer(settings, lambda ctx: LedgerConsumer()))
+        workers.append(
+            ledger_consumer(settings, lambda ctx: LedgerConsumer(BoardWriter(ctx.redis)))
+        )
     return ServiceSpec(
         name=SERVICE,
         settings=settings,

@@ -29,6 +29,7 @@ from chorus_rewards.accrual import (
     cap_keys_for_share,
 )
 from chorus_rewards.badges import count_share
+from chorus_rewards.board_sync import BoardWriter, update_standings
 from chorus_rewards.boards import normalize_hashtag
 from chorus_rewards.periods import buckets_of
 from chorus_rewards.repository import ledger as repo
@@ -137,10 +138,20 @@ def _count(entries: Sequence[LedgerEntry]) -> None:
 
 
 class LedgerConsumer:
-    """The handler given to the runner."""
+    """The handler given to the runner: ledger and standings now, Redis after the commit."""
+
+    def __init__(self, writer: BoardWriter) -> None:
+        self.writer = writer
 
     async def __call__(
         self, batch: Sequence[Envelope[Any]], conn: asyncpg.Connection
     ) -> AfterCommit | None:
-        await apply_events(conn, batch)
-        return None
+        result = await apply_events(conn, batch)
+        changes = await update_standings(conn, result.contexts, result.entries)
+        if not changes:
+            return None
+
+        async def publish_boards() -> None:
+            await self.writer.write_after_commit(changes)
+
+        return publish_boards

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from chorus_platform.app import ServiceContext
 
+from chorus_rewards.leaderboards import Leaderboards
+from chorus_rewards.rebuild import rebuild_tenant
 from chorus_rewards.settings import RewardsSettings
-from chorus_rewards.tenants import TenantAdmin
+from chorus_rewards.tenants import SettingsCache, TenantAdmin
 
 EXTRAS_KEY = "rewards"
 
 
 class RewardsRuntime:
     tenants: TenantAdmin
+    leaderboards: Leaderboards
 
     def __init__(self, ctx: ServiceContext, settings: RewardsSettings) -> None:
         self.ctx = ctx
         self.settings = settings
 
     async def start(self) -> None:
-        self.tenants = TenantAdmin(self.ctx.pool)
+        pool, redis = self.ctx.pool, self.ctx.redis
+        cache = SettingsCache(pool)
+        self.tenants = TenantAdmin(pool, cache, lambda t: rebuild_tenant(pool, redis, t))
+        self.leaderboards = Leaderboards(redis, cache)
         self.ctx.extras[EXTRAS_KEY] = self
 
     async def stop(self) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from chorus_rewards.leaderboards import Ranked, ResolvedBoard
 from chorus_rewards.rules import PointsRules, RulesVersion
 
 
@@ -65,3 +66,49 @@ class LedgerPage(BaseModel):
     entries: list[LedgerEntryOut]
     next_before_id: int | None
     """Pass as `before_id` for the next (older) page; null at the end."""
+
+
+class BoardOut(BaseModel):
+    metric: str
+    scope: str
+    """tenant, team:<id> or tag:<#hashtag>."""
+    period: str
+    bucket: str
+    """all, m2026-03, w2026-03-02 (week of that Monday) or d2026-03-03."""
+    time_zone: str
+
+    @classmethod
+    def of(cls, b: ResolvedBoard) -> BoardOut:
+        return cls(
+            metric=b.metric.value,
+            scope=b.scope,
+            period=b.period.value,
+            bucket=b.bucket,
+            time_zone=b.time_zone,
+        )
+
+
+class RankedOut(BaseModel):
+    rank: int
+    advocate_id: str | None
+    """Null for other advocates when the tenant's leaderboards are anonymous."""
+    value: int
+    you: bool
+
+    @classmethod
+    def of(cls, r: Ranked) -> RankedOut:
+        return cls(rank=r.rank, advocate_id=r.advocate_id, value=r.value, you=r.you)
+
+
+class BoardPageOut(BaseModel):
+    board: BoardOut
+    total: int
+    entries: list[RankedOut]
+
+
+class StandingOut(BaseModel):
+    board: BoardOut
+    advocate_id: str
+    rank: int | None
+    value: int | None
+    window: list[RankedOut]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,12 +60,49 @@ async def load_contexts(db: Any, tenant_ids: Sequence[str]) -> dict[str, TenantC
     return contexts
 
 
+class SettingsCache:
+    """Tenant settings for hot read paths, reloaded after `ttl` seconds.
+
+    Leaderboard reads need the zone and the anonymity flag on every request; a
+    change made through the admin API is seen by this process at once (it
+    invalidates), by other replicas within `ttl`.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, ttl: float = 5.0) -> None:
+        self.pool = pool
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, TenantSettings]] = {}
+
+    async def get(self, tenant_id: str) -> TenantSettings:
+        now = time.monotonic()
+        hit = self._cache.get(tenant_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = (await repo.settings_rows(self.pool, [tenant_id])).get(tenant_id)
+        found = (
+            TenantSettings(row["time_zone"], row["anonymous_leaderboards"])
+            if row is not None
+            else TenantSettings()
+        )
+        self._cache[tenant_id] = (now + self.ttl, found)
+        return found
+
+    def invalidate(self, tenant_id: str) -> None:
+        self._cache.pop(tenant_id, None)
+
+
 ZoneChanged = Callable[[str], Awaitable[Any]]
 
 
 class TenantAdmin:
-    def __init__(self, pool: asyncpg.Pool, on_zone_change: ZoneChanged | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cache: SettingsCache | None = None,
+        on_zone_change: ZoneChanged | None = None,
+    ) -> None:
         self.pool = pool
+        self.cache = cache
         self.on_zone_change = on_zone_change
 
     async def current_rules(self, tenant_id: str) -> RulesVersion:
@@ -114,6 +152,8 @@ class TenantAdmin:
         await repo.save_settings(
             self.pool, tenant_id, wanted.time_zone, wanted.anonymous_leaderboards
         )
+        if self.cache is not None:
+            self.cache.invalidate(tenant_id)
         # Buckets are local days/weeks/months: a new zone regroups the whole ledger.
         if wanted.time_zone != before.time_zone and self.on_zone_change is not None:
             await self.on_zone_change(tenant_id)

@@ -7,6 +7,7 @@ the app's prefixed topics.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -115,3 +116,65 @@ async def produce(bootstrap: str, records: Iterable[KafkaRecord]) -> None:
             await f
     finally:
         await producer.stop()
+
+
+NETWORKS = (
+    [Network.LINKEDIN] * 10 + [Network.X] * 4 + [Network.FACEBOOK] * 3 + [Network.EMAIL] * 2
+) + [Network.XING]
+TEAMS = ("red", "blue", "green")
+HASHTAGS = (("#Launch", "#launch", "#LAUNCH"), ("#hiring",), ("#Culture", "#culture"))
+
+
+def generate_stream(
+    tenant: str, seed: int, now: datetime, advocates: int = 30, days: int = 30
+) -> list[SharePosted | EngagementUpdated]:
+    """A realistic, seeded stream in production order: per advocate, shares and their
+    engagement windows over `days` days (in the past), with cap-busting bursts, fraud
+    corrections, stale replays from metrics, re-announced shares and events that
+    arrive after later ones."""
+    rng = random.Random(seed)
+    stream: list[SharePosted | EngagementUpdated] = []
+    start = now - timedelta(days=days)
+    for i in range(advocates):
+        advocate = f"adv-{i:03d}"
+        teams = tuple(rng.sample(TEAMS, rng.choice((1, 1, 2))))
+        timed: list[tuple[datetime, SharePosted | EngagementUpdated]] = []
+        burst_day = start + timedelta(days=rng.randint(0, days - 5)) if i % 7 == 0 else None
+        for _ in range(rng.randint(1, 7) + (12 if burst_day else 0)):
+            if burst_day is not None and rng.random() < 0.7:
+                posted = burst_day + timedelta(minutes=rng.randint(0, 600))
+            else:
+                posted = start + timedelta(minutes=rng.randint(0, (days - 4) * 1440))
+            tags = tuple(rng.choice(v) for v in rng.sample(HASHTAGS, rng.randint(0, 2)))
+            share = share_posted(
+                tenant, advocate, posted, network=rng.choice(NETWORKS), teams=teams, hashtags=tags
+            )
+            timed.append((posted, share))
+            if rng.random() < 0.05:
+                timed.append((posted, share))  # announced twice (new event id)
+            counter = ShareCounter(share)
+            at = posted
+            sent: list[EngagementUpdated] = []
+            for _ in range(rng.randint(0, 5)):
+                at += timedelta(minutes=rng.randint(5, 2000))
+                changes = {
+                    "clicks": rng.randint(0, 40) + (150 if rng.random() < 0.1 else 0),
+                    "reactions": rng.randint(0, 10),
+                    "comments": rng.randint(0, 4),
+                    "reshares": rng.randint(0, 2),
+                    "impressions": rng.randint(0, 3000),
+                }
+                if sent and rng.random() < 0.15:  # a fraud verdict takes clicks back
+                    changes = {"clicks": -rng.randint(1, max(counter.totals["clicks"], 1))}
+                update = counter.update(at, **changes)
+                sent.append(update)
+                timed.append((at, update))
+            if len(sent) > 1 and rng.random() < 0.3:
+                timed.append((at, sent[0]))  # metrics replays an old window
+        timed.sort(key=lambda pair: pair[0])
+        ordered = [event for _, event in timed]
+        for j in range(1, len(ordered)):
+            if rng.random() < 0.1:  # arrives after the event that followed it
+                ordered[j - 1], ordered[j] = ordered[j], ordered[j - 1]
+        stream.extend(ordered)
+    return stream

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chorus_rewards.api import accounts, config
+from chorus_rewards.api import accounts, config, leaderboards
 
-ROUTERS: list[APIRouter] = [config.router, accounts.router]
+ROUTERS: list[APIRouter] = [config.router, accounts.router, leaderboards.router]

@@ -1,0 +1,126 @@
+"""From a committed batch to Redis: standings in the transaction, absolute ZADDs after it.
+
+Inside the batch's transaction, `update_standings` folds the new earning entries
+into the standings rows (see `standings`) and collects, for every board cell an
+entry changed, the cell's new absolute value and reach time. Cells of older
+buckets ("late" entries) are summed from the ledger, which already holds the
+batch's entries. Nothing is written to Redis until the runner has committed:
+the returned `AfterCommit` then writes those values with ZADD (absolute, never
+ZINCRBY) and publishes one change notice per tenant.
+
+Why this converges: every value written is the committed value of its cell at
+the batch's commit. Running the callback twice writes the same values; if a
+crash loses it, the next change of the same advocate rewrites the cells it
+touches, and `python -m chorus_rewards rebuild` rewrites everything. The cells
+of one advocate are only written by the transaction holding the advocate's
+lock (see `repository.ledger`), and the runner runs the callback before it
+takes the next batch or lets a rebalance revoke the partition, so a stale
+callback cannot overwrite a newer value in normal operation; only a member
+that lost its partition while stalled could, and `check` reports such drift.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from chorus_rewards import metrics
+from chorus_rewards.accrual import EARNING_KINDS, LedgerEntry, TenantContext
+from chorus_rewards.board_changes import BoardChanges
+from chorus_rewards.boards import METRICS, scopes_of
+from chorus_rewards.periods import Period, bucket_end, bucket_start, buckets_of
+from chorus_rewards.repository import standings as repo
+from chorus_rewards.standings import Standing, apply_entry, slot, to_ms
+
+log = logging.getLogger(__name__)
+
+
+async def update_standings(
+    conn: asyncpg.Connection,
+    contexts: dict[str, TenantContext],
+    entries: Sequence[LedgerEntry],
+) -> BoardChanges:
+    earning = [e for e in entries if e.kind in EARNING_KINDS]
+    scoped = [(e, scopes_of(e.team_ids, e.hashtags)) for e in earning]
+    keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
+    rows = await repo.load(conn, keys)
+    changes = BoardChanges()
+    touched: dict[repo.StandingKey, Standing] = {}
+    late: set[tuple[repo.StandingKey, Period, int]] = set()
+    for entry, scopes in scoped:
+        tz = contexts[entry.tenant_id].tz
+        buckets = buckets_of(entry.occurred_at, tz)
+        at_ms = to_ms(entry.occurred_at)
+        for scope in scopes:
+            key = (entry.tenant_id, entry.advocate_id, scope)
+            row = rows.get(key) or rows.setdefault(key, Standing(*key))
+            touched[key] = row
+            cells, late_cells = apply_entry(row, buckets, entry.metric_deltas(), at_ms)
+            for period, bucket, metric in cells:
+                s = slot(period, metric)
+                value, reached = row.values[s], row.reached[s]
+                changes.set_cell(
+                    entry.tenant_id,
+                    tz,
+                    scope,
+                    period,
+                    bucket,
+                    metric,
+                    entry.advocate_id,
+                    value,
+                    reached,
+                )
+            late.update((key, period, bucket) for period, bucket in late_cells)
+    await repo.save(conn, list(touched.values()))
+    for (tenant_id, advocate_id, scope), period, bucket in sorted(late):
+        tz = contexts[tenant_id].tz
+        start, end = bucket_start(period, bucket, tz), bucket_end(period, bucket, tz)
+        sums = await repo.aggregate_cell(conn, tenant_id, advocate_id, scope, start, end)
+        metrics.LATE_BUCKETS.inc()
+        for metric, (total, last) in zip(METRICS, sums, strict=True):
+            if last is not None:
+                changes.set_cell(
+                    tenant_id, tz, scope, period, bucket, metric, advocate_id, total, last
+                )
+    return changes
+
+
+class BoardWriter:
+    """Writes `BoardChanges` to Redis: ZADD absolute scores, EXPIREAT, PUBLISH notices."""
+
+    def __init__(self, redis: Redis, *, attempts: int = 5, backoff: float = 0.2) -> None:
+        self.redis = redis
+        self.attempts = attempts
+        self.backoff = backoff
+
+    async def write(self, changes: BoardChanges) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for boards in changes.scores.values():
+            for key, members in boards.items():
+                pipe.zadd(key, members)
+                expires = changes.expiry.get(key)
+                if expires is not None:
+                    pipe.expireat(key, expires)
+        for tenant_id in changes.scores:
+            pipe.publish(*changes.notice(tenant_id))
+        await pipe.execute()
+        metrics.BOARD_WRITES.inc(changes.members())
+
+    async def write_after_commit(self, changes: BoardChanges) -> None:
+        """Retry a Redis outage for a while (the consumer waits: backpressure), then give up
+        and let the runner retry the batch; the values are healed as described above."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                await self.write(changes)
+                return
+            except (RedisError, OSError) as exc:
+                if attempt == self.attempts:
+                    metrics.BOARD_WRITE_FAILURES.inc()
+                    raise
+                log.warning("leaderboard write failed (%r), retry %d", exc, attempt)
+                await asyncio.sleep(self.backoff * 2**attempt)

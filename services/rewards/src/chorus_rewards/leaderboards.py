@@ -1,0 +1,144 @@
+"""Reading the live leaderboards: top N, an advocate's rank and the window around them.
+
+Scores encode the whole order (see `scoring`), so every read is one or two
+O(log n) Redis round trips, whatever the board size. Which bucket a period
+means ("this week") is decided in the tenant's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from time import perf_counter
+from typing import cast
+
+from chorus_platform.identity import Identity
+from chorus_platform.problems import Forbidden
+from redis.asyncio import Redis
+
+from chorus_rewards import metrics
+from chorus_rewards.boards import Metric, ScopeKind, board_key, scope_key
+from chorus_rewards.periods import Period, bucket_for_date, bucket_label, zone
+from chorus_rewards.scoring import decode_value
+from chorus_rewards.tenants import SettingsCache
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    metric: Metric = Metric.POINTS
+    scope: ScopeKind = ScopeKind.TENANT
+    scope_id: str | None = None
+    period: Period = Period.ALL
+    on: date | None = None
+    """A local date inside the wanted bucket; default today in the tenant's zone."""
+
+
+@dataclass(frozen=True)
+class ResolvedBoard:
+    key: str
+    metric: Metric
+    scope: str
+    period: Period
+    bucket: str
+    time_zone: str
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    advocate_id: str | None
+    """None when the tenant's boards are anonymous and the viewer may not see who it is."""
+    value: int
+    you: bool
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    board: ResolvedBoard
+    total: int
+    entries: list[Ranked]
+
+
+@dataclass(frozen=True)
+class AdvocateStanding:
+    board: ResolvedBoard
+    advocate_id: str
+    rank: int | None
+    value: int | None
+    window: list[Ranked]
+
+
+class Leaderboards:
+    def __init__(self, redis: Redis, settings: SettingsCache) -> None:
+        self.redis = redis
+        self.settings = settings
+
+    async def resolve(self, tenant_id: str, q: BoardQuery) -> ResolvedBoard:
+        tz_name = (await self.settings.get(tenant_id)).time_zone
+        scope = scope_key(q.scope, q.scope_id)
+        bucket: int | None = None
+        if q.period is not Period.ALL:
+            day = q.on or datetime.now(UTC).astimezone(zone(tz_name)).date()
+            bucket = bucket_for_date(q.period, day)
+        key = board_key(tenant_id, q.metric, scope, q.period, bucket)
+        return ResolvedBoard(
+            key, q.metric, scope, q.period, bucket_label(q.period, bucket), tz_name
+        )
+
+    async def _names(self, tenant_id: str, viewer: Identity, admin: bool) -> bool:
+        """True when the viewer may see other advocates' ids on this tenant's boards."""
+        return admin or not (await self.settings.get(tenant_id)).anonymous_leaderboards
+
+    @staticmethod
+    def _ranked(
+        rows: list[tuple[str, float]], first_rank: int, viewer: Identity, names: bool
+    ) -> list[Ranked]:
+        out = []
+        for i, (member, score) in enumerate(rows):
+            you = member == viewer.principal_id
+            shown = member if names or you else None
+            out.append(Ranked(first_rank + i, shown, decode_value(score), you))
+        return out
+
+    async def top(
+        self, viewer: Identity, q: BoardQuery, limit: int, offset: int, admin: bool
+    ) -> BoardPage:
+        board = await self.resolve(viewer.tenant_id, q)
+        started = perf_counter()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(board.key, offset, offset + limit - 1, withscores=True)
+            pipe.zcard(board.key)
+            rows, total = await pipe.execute()
+        metrics.LEADERBOARD_READ.labels("top").observe(perf_counter() - started)
+        names = await self._names(viewer.tenant_id, viewer, admin)
+        return BoardPage(board, total, self._ranked(rows, offset + 1, viewer, names))
+
+    async def standing(
+        self, viewer: Identity, q: BoardQuery, advocate_id: str, window: int, admin: bool
+    ) -> AdvocateStanding:
+        names = await self._names(viewer.tenant_id, viewer, admin)
+        if not names and advocate_id != viewer.principal_id:
+            raise Forbidden("this tenant's leaderboards are anonymous: you may see only your own")
+        board = await self.resolve(viewer.tenant_id, q)
+        started = perf_counter()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrank(board.key, advocate_id)
+            pipe.zscore(board.key, advocate_id)
+            rank, score = await pipe.execute()
+        if rank is None:
+            metrics.LEADERBOARD_READ.labels("rank").observe(perf_counter() - started)
+            return AdvocateStanding(board, advocate_id, None, None, [])
+        rows: list[tuple[str, float]] = []
+        if window > 0:
+            first = max(rank - window, 0)
+            found = await self.redis.zrange(board.key, first, rank + window, withscores=True)
+            rows = cast(list[tuple[str, float]], found)
+        metrics.LEADERBOARD_READ.labels("rank").observe(perf_counter() - started)
+        first_rank = max(rank - window, 0) + 1
+        return AdvocateStanding(
+            board,
+            advocate_id,
+            rank + 1,
+            decode_value(score),
+            self._ranked(rows, first_rank, viewer, names),
+        )
