@@ -12,9 +12,11 @@ from chorus_platform.app import (
     create_service_app,
 )
 from chorus_platform.migrate import MigrationSet
+from fastapi import FastAPI
 
 from chorus_sharing.api import ROUTERS
 from chorus_sharing.consumers import SPECS, apply_content_events
+from chorus_sharing.fastpath import install_redirect_fast_path
 from chorus_sharing.runtime import EXTRAS_KEY, SharingRuntime
 from chorus_sharing.scheduler import ScheduledSharePublisher
 from chorus_sharing.service import DueShares
@@ -56,5 +58,18 @@ def _scheduler(ctx: ServiceContext, settings: SharingSettings) -> Worker:
     return scheduler
 
 
-spec = build_spec()
-app = create_service_app(spec)
+def create_app(settings: SharingSettings | None = None) -> FastAPI:
+    """The service's app: the platform's kit plus the redirect's fast path."""
+    settings = settings or SharingSettings()
+    return _assemble(build_spec(settings), settings)
+
+
+def _assemble(service_spec: ServiceSpec, settings: SharingSettings) -> FastAPI:
+    app = create_service_app(service_spec)
+    install_redirect_fast_path(app, SERVICE, trace_ratio=settings.redirect_trace_ratio)
+    return app
+
+
+_settings = SharingSettings()
+spec = build_spec(_settings)  # `chorus_platform.migrate` reads its migrations
+app = _assemble(spec, _settings)

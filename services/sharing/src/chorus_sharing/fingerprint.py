@@ -50,10 +50,21 @@ class VisitorHasher:
         return hmac.new(self._tenant_key(tenant_id), message, hashlib.sha256).hexdigest()
 
 
+def _octet(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 3 and int(text) <= 255
+
+
 def ip_prefix(ip: str | None) -> str | None:
     """The visitor's /24 (IPv4) or /48 (IPv6) network in CIDR form; None if not an IP."""
     if not ip:
         return None
+    # Plain dotted IPv4 (nearly every visitor) without `ipaddress`, which costs more
+    # than the rest of the redirect's fingerprinting together.
+    octets = ip.split(".")
+    if len(octets) == 4 and all(
+        o.isascii() and o.isdigit() and len(o) <= 3 and int(o) <= 255 for o in octets
+    ):
+        return f"{int(octets[0])}.{int(octets[1])}.{int(octets[2])}.0/24"
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

@@ -18,6 +18,10 @@ from typing import Protocol
 from chorus_sharing.metrics import LINK_CACHE
 from chorus_sharing.repository.links import LinkTarget
 
+_HIT = LINK_CACHE.labels("hit")
+_NEGATIVE_HIT = LINK_CACHE.labels("negative_hit")
+_MISS = LINK_CACHE.labels("miss")
+
 
 class LinkDirectory(Protocol):
     async def find(self, code: str) -> LinkTarget | None: ...
@@ -45,13 +49,13 @@ class LinkCache:
         target = self._known.get(code)
         if target is not None:
             self._known.move_to_end(code)
-            LINK_CACHE.labels("hit").inc()
+            _HIT.inc()
             return target
         expires = self._unknown.get(code)
         if expires is not None and expires > self.clock():
-            LINK_CACHE.labels("negative_hit").inc()
+            _NEGATIVE_HIT.inc()
             return None
-        LINK_CACHE.labels("miss").inc()
+        _MISS.inc()
         target = await self.directory.find(code)
         if target is None:
             self._remember_unknown(code)

@@ -8,11 +8,16 @@ after every other worker stopped (it is started first, so stopped last).
 from __future__ import annotations
 
 import httpx
-from chorus_events.bus import KafkaPublisher
 from chorus_events.contracts.base import Network
 from chorus_platform.app import ServiceContext
 
-from chorus_sharing.clicks import ClickRecorder, KafkaClickRecorder, OutboxClickRecorder
+from chorus_sharing.clicks import (
+    ClickPublisher,
+    ClickRecorder,
+    FallbackClickRecorder,
+    KafkaClickRecorder,
+    OutboxClickRecorder,
+)
 from chorus_sharing.connectors import NetworkConnector
 from chorus_sharing.connectors.linkedin import LinkedInMemberConnector, linkedin_client
 from chorus_sharing.fingerprint import VisitorHasher
@@ -86,10 +91,16 @@ class SharingRuntime:
 
     def _recorder(self) -> ClickRecorder:
         s = self.settings
+        outbox = OutboxClickRecorder(self.ctx.pool, timeout=s.click_timeout)
         if s.click_durability is ClickDurability.OUTBOX:
-            return OutboxClickRecorder(self.ctx.pool, timeout=s.click_timeout)
-        publisher = KafkaPublisher(s.kafka_bootstrap, f"{self.ctx.name}-clicks")
-        return KafkaClickRecorder(publisher, partitions=s.kafka_partitions, timeout=s.click_timeout)
+            return outbox
+        publisher = ClickPublisher(s.kafka_bootstrap, f"{self.ctx.name}-clicks")
+        kafka = KafkaClickRecorder(
+            publisher, partitions=s.kafka_partitions, timeout=s.click_kafka_timeout
+        )
+        if not s.click_outbox_fallback:
+            return kafka
+        return FallbackClickRecorder(kafka, outbox, retry_after=s.click_kafka_retry_after)
 
     async def stop(self) -> None:
         await self.recorder.stop()

@@ -12,7 +12,7 @@ class ClickDurability(StrEnum):
     """Where a click is made durable before its 302 (see README, "Recording clicks")."""
 
     KAFKA = "kafka"
-    """Produce to `clicks.raw` and wait for acks=all."""
+    """Produce to `clicks.raw` and wait for acks=all (outbox fallback: see settings)."""
     OUTBOX = "outbox"
     """Insert into the outbox in a (group-committed) transaction; the relay publishes."""
 
@@ -45,11 +45,20 @@ class SharingSettings(ServiceSettings):
     require_click_salt: bool = False
     """Production sets this: refuse to start without `click_salt`."""
     click_durability: ClickDurability = ClickDurability.KAFKA
+    click_outbox_fallback: bool = True
+    """With `kafka`: record in the outbox while Kafka fails (redirects keep working)."""
+    click_kafka_timeout: float = Field(default=1.0, gt=0)
+    """Longest a click waits for Kafka's ack before it falls back (or 503s without fallback)."""
+    click_kafka_retry_after: float = Field(default=5.0, ge=0)
+    """After a Kafka failure, clicks go straight to the outbox for this long."""
     click_timeout: float = Field(default=5.0, gt=0)
-    """Longest a redirect waits for its click to become durable before answering 503."""
+    """Longest a redirect waits for the outbox commit before answering 503."""
     link_cache_size: int = Field(default=100_000, ge=1)
     link_negative_cache_size: int = Field(default=10_000, ge=1)
     link_negative_ttl: float = Field(default=30.0, ge=0)
+    redirect_trace_ratio: float = Field(default=0.01, ge=0, le=1)
+    """Share of redirects traced when the request carries no `traceparent` (a span
+    costs more than the rest of a redirect; traced callers are always followed)."""
 
     # --- network connectors (API posting; off by default) --------------------
     linkedin_api_enabled: bool = False

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -26,9 +29,8 @@ from chorus_events.bus import KafkaPublisher, ensure_topics
 from chorus_events.contracts.content import ContentApproved, ContentRetired, Targeting
 from chorus_events.contracts.registry import CONTENT_APPROVED, CONTENT_RETIRED, EventSpec
 from chorus_events.envelope import Envelope, decode, encode
-from chorus_platform.app import create_service_app
 from chorus_platform.identity import Role, verify_internal_token
-from chorus_sharing.app import build_spec
+from chorus_sharing.app import create_app
 from chorus_sharing.settings import SharingSettings
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -130,7 +132,7 @@ async def sharing_app(make_settings: SettingsFactory, content_url: str) -> Async
         content_url=content_url,
         consumer_group=f"sharing-content-test-{uuid.uuid4().hex[:8]}",
     )
-    app = create_service_app(build_spec(settings))
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
 
@@ -289,3 +291,72 @@ def topic_reader(kafka_bootstrap: str) -> ReaderFactory:
         return await TopicReader(kafka_bootstrap, spec).mark()
 
     return make
+
+
+class ServiceProcess:
+    """The sharing service as a real uvicorn process on a free loopback port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, within: float = 30.0) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uvicorn", "chorus_sharing.app:app",
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--log-level", "warning", "--no-access-log",
+            env=self.env,
+        )  # fmt: skip
+        deadline = asyncio.get_running_loop().time() + within
+        async with httpx.AsyncClient(base_url=self.url) as probe:
+            while True:
+                if self.proc.returncode is not None:
+                    raise AssertionError(f"sharing exited with {self.proc.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await probe.get("/healthz")).status_code == 200:
+                        return
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError("sharing did not start")
+                await asyncio.sleep(0.1)
+
+    async def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        return await asyncio.wait_for(self.proc.wait(), 30)
+
+
+ProcessFactory = Callable[..., ServiceProcess]
+
+
+@pytest.fixture
+async def sharing_process(
+    postgres_dsn: str, kafka_bootstrap: str, redis_url: str, internal_token_secret: str
+) -> AsyncIterator[ProcessFactory]:
+    started: list[ServiceProcess] = []
+
+    def make(**settings: str) -> ServiceProcess:
+        env = {
+            **os.environ,
+            "CHORUS_DATABASE_URL": postgres_dsn,
+            "CHORUS_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "CHORUS_REDIS_URL": redis_url,
+            "CHORUS_INTERNAL_TOKEN_SECRET": internal_token_secret,
+            "CHORUS_LOG_LEVEL": "WARNING",
+            "CHORUS_SHARING_CLICK_SALT": CLICK_SALT,
+            # Only the redirect is under test here: the session app does the rest.
+            "CHORUS_SHARING_CONSUMERS_ENABLED": "false",
+            "CHORUS_SHARING_OUTBOX_RELAY_ENABLED": "false",
+            "CHORUS_SHARING_SCHEDULER_ENABLED": "false",
+            **{f"CHORUS_SHARING_{k.upper()}": v for k, v in settings.items()},
+        }
+        process = ServiceProcess(env)
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        if process.proc is not None and process.proc.returncode is None:
+            await process.stop(signal.SIGKILL)

@@ -9,8 +9,7 @@ import pytest
 from chorus_devstack.apps import serve_app
 from chorus_devstack.waiting import eventually
 from chorus_events.contracts.registry import SHARE_POSTED
-from chorus_platform.app import create_service_app
-from chorus_sharing.app import build_spec
+from chorus_sharing.app import create_app
 
 pytestmark = pytest.mark.integration
 SHARES = 30
@@ -30,17 +29,24 @@ async def test_two_instances_post_each_due_share_once(
     await eventually(all_in_feed, what="content in the feed")
     # The session's instance and a second one (no consumer) both run the scheduler
     # when the shares fall due; claims of 5 (see make_settings) make them interleave.
-    second_app = create_service_app(build_spec(make_settings(consumers_enabled=False)))
+    later = datetime.now(UTC) + timedelta(hours=1)
+    scheduled = []
+    for n in range(SHARES):
+        response = await tenant.share(content_id=f"c{n}", network="linkedin",
+                                      scheduled_at=later.isoformat())  # fmt: skip
+        assert response.status_code == 201, response.text
+        assert response.json()["state"] == "scheduled" and response.json()["posted_at"] is None
+        scheduled.append(response.json()["id"])
+    pool = sharing_app.state.ctx.pool
+    second_app = create_app(make_settings(consumers_enabled=False))
     async with serve_app(second_app):
-        due = datetime.now(UTC) + timedelta(seconds=1)
-        scheduled = []
-        for n in range(SHARES):
-            response = await tenant.share(content_id=f"c{n}", network="linkedin",
-                                          scheduled_at=due.isoformat())  # fmt: skip
-            assert response.status_code == 201, response.text
-            assert response.json()["state"] == "scheduled" and response.json()["posted_at"] is None
-            scheduled.append(response.json()["id"])
-        pool = sharing_app.state.ctx.pool
+        # Fast-forward: all of them fall due at once, while both schedulers run.
+        due = datetime.now(UTC)
+        await pool.execute(
+            "UPDATE shares SET scheduled_at = $2 WHERE tenant_id = $1 AND state = 'scheduled'",
+            tenant.id,
+            due,
+        )
 
         async def all_posted() -> bool:
             left = await pool.fetchval(

@@ -10,9 +10,8 @@ import pytest
 from chorus_devstack.apps import identity_headers, serve_app
 from chorus_devstack.waiting import eventually
 from chorus_events.contracts.registry import SHARE_POSTED
-from chorus_platform.app import create_service_app
 from chorus_platform.identity import PrincipalKind
-from chorus_sharing.app import build_spec
+from chorus_sharing.app import create_app
 
 pytestmark = pytest.mark.integration
 PROBLEMS = "https://chorus.dev/problems/"
@@ -104,7 +103,7 @@ async def test_no_content_service_means_no_share(
         content_url="http://127.0.0.1:9",  # discard port: nothing listens
         consumers_enabled=False, outbox_relay_enabled=False, scheduler_enabled=False,
     )  # fmt: skip
-    async with serve_app(create_service_app(build_spec(settings))) as other:
+    async with serve_app(create_app(settings)) as other:
         response = await other.post(
             "/v1/shares", json={"content_id": "c1", "network": "linkedin", "caption": "Hi"},
             headers=tenant.headers(),

@@ -21,19 +21,21 @@ if TYPE_CHECKING:
 READ_SCOPE = "sharing:read"
 
 
-def runtime(request: Request) -> SharingRuntime:
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in
+# a worker thread, a hop that costs more than the redirect itself.
+async def runtime(request: Request) -> SharingRuntime:
     found: SharingRuntime = request.app.state.ctx.extras["sharing"]
     return found
 
 
-def person(identity: CurrentIdentity) -> Identity:
+async def person(identity: CurrentIdentity) -> Identity:
     """Feeds and shares belong to people; an API key has neither."""
     if identity.kind is not PrincipalKind.PERSON:
         raise Forbidden("only people have a feed and share content")
     return identity
 
 
-def caller_token(request: Request) -> str:
+async def caller_token(request: Request) -> str:
     """The caller's identity token, forwarded verbatim to the content service."""
     return request.headers[IDENTITY_HEADER]
 
