@@ -10,6 +10,7 @@ from chorus_platform.app import ServiceContext
 
 from chorus_rewards.leaderboards import Leaderboards
 from chorus_rewards.rebuild import rebuild_tenant
+from chorus_rewards.redemption import RedemptionService
 from chorus_rewards.settings import RewardsSettings
 from chorus_rewards.tenants import SettingsCache, TenantAdmin
 
@@ -19,6 +20,7 @@ EXTRAS_KEY = "rewards"
 class RewardsRuntime:
     tenants: TenantAdmin
     leaderboards: Leaderboards
+    redemptions: RedemptionService
 
     def __init__(self, ctx: ServiceContext, settings: RewardsSettings) -> None:
         self.ctx = ctx
@@ -29,6 +31,7 @@ class RewardsRuntime:
         cache = SettingsCache(pool)
         self.tenants = TenantAdmin(pool, cache, lambda t: rebuild_tenant(pool, redis, t))
         self.leaderboards = Leaderboards(redis, cache)
+        self.redemptions = RedemptionService(pool)
         self.ctx.extras[EXTRAS_KEY] = self
 
     async def stop(self) -> None:

@@ -112,3 +112,47 @@ class StandingOut(BaseModel):
     rank: int | None
     value: int | None
     window: list[RankedOut]
+
+
+class NewItem(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    cost: int = Field(gt=0, le=10_000_000)
+    """Points per unit."""
+    stock: int = Field(ge=0, le=10_000_000)
+
+
+class ItemChange(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    cost: int | None = Field(default=None, gt=0, le=10_000_000)
+    active: bool | None = None
+    restock: int = Field(default=0, ge=0, le=10_000_000)
+    """Units to add to the stock (a delta, so it never races with redemptions)."""
+
+
+class ItemOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    cost: int
+    stock: int
+    active: bool
+    created_at: datetime
+
+
+class RedeemBody(BaseModel):
+    item_id: int = Field(ge=1)
+
+
+class RedemptionOut(BaseModel):
+    id: int
+    advocate_id: str
+    item_id: int
+    cost: int
+    state: str
+    """requested, fulfilled or cancelled."""
+    idempotency_key: str | None
+    requested_at: datetime
+    updated_at: datetime
+    updated_by: str | None

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chorus_rewards.api import accounts, config, leaderboards
+from chorus_rewards.api import accounts, catalogue, config, leaderboards
 
-ROUTERS: list[APIRouter] = [config.router, accounts.router, leaderboards.router]
+ROUTERS: list[APIRouter] = [
+    config.router,
+    accounts.router,
+    leaderboards.router,
+    catalogue.router,
+]
