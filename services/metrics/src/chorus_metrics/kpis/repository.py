@@ -11,14 +11,44 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import asyncpg
 
-from chorus_metrics.kpis.query import Bucket, KpiQuery, Sql, bucket_expr, period, share_filters
+from chorus_metrics.kpis.query import (
+    Bucket,
+    KpiQuery,
+    Sql,
+    bucket_days,
+    bucket_expr,
+    period,
+    share_filters,
+)
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
 _ENGAGEMENT = "s.clicks + s.reactions + s.comments + s.reshares"
+_SPANS = {
+    "shares": "SELECT min(posted_at), max(posted_at) FROM shares WHERE tenant_id = $1",
+    "clicks": "SELECT min(occurred_at), max(occurred_at) FROM clicks WHERE tenant_id = $1",
+    "reported": "SELECT min(occurred_at), max(occurred_at) FROM reported WHERE tenant_id = $1",
+}
+
+
+async def _days(conn: asyncpg.Connection, q: KpiQuery, table: str) -> list[date]:
+    """Bucket start days covering the period, or the tenant's data when it is open-ended."""
+    if q.bucket is Bucket.NONE:
+        return []
+    first = q.start
+    last = q.end - timedelta(microseconds=1) if q.end else None
+    if first is None or last is None:
+        row = await conn.fetchrow(_SPANS[table], q.tenant_id)
+        assert row is not None
+        first = first or row[0]
+        last = last or row[1]
+    if first is None or last is None or last < first:
+        return []  # no data in the period: no row will need a bucket
+    return bucket_days(q, first, last)
 
 
 @contextlib.asynccontextmanager
@@ -37,7 +67,7 @@ async def top_contributors(
     sql = Sql()
     share_filters(sql, q)
     period(sql, q, "s.posted_at")
-    bucket = bucket_expr(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at", await _days(conn, q, "shares"))
     who = "t.team_id" if by_team else "s.advocate_id"
     source = (
         "shares s CROSS JOIN LATERAL unnest(s.team_ids) AS t(team_id)" if by_team else "shares s"
@@ -70,7 +100,7 @@ async def reach(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
     sql = Sql()
     share_filters(sql, q)
     period(sql, q, "s.posted_at")
-    bucket = bucket_expr(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at", await _days(conn, q, "shares"))
     return list(
         await conn.fetch(
             f"SELECT {bucket} AS bucket, count(*) AS shares, "
@@ -96,7 +126,7 @@ async def engagement_per_network(conn: asyncpg.Connection, q: KpiQuery) -> list[
     share_filters(clicks, q)
     clicks.where("c.status = 'valid'")
     period(clicks, q, "c.occurred_at")
-    click_bucket = bucket_expr(clicks, q, "c.occurred_at")
+    click_bucket = bucket_expr(clicks, q, "c.occurred_at", await _days(conn, q, "clicks"))
     rows = list(
         await conn.fetch(
             f"SELECT {click_bucket} AS bucket, s.network, count(*) AS clicks "
@@ -109,7 +139,7 @@ async def engagement_per_network(conn: asyncpg.Connection, q: KpiQuery) -> list[
     share_filters(reported, q)
     reported.where("r.status = 'valid'")
     period(reported, q, "r.occurred_at")
-    reported_bucket = bucket_expr(reported, q, "r.occurred_at")
+    reported_bucket = bucket_expr(reported, q, "r.occurred_at", await _days(conn, q, "reported"))
     rows += await conn.fetch(
         f"SELECT {reported_bucket} AS bucket, s.network, r.kind, sum(r.applied) AS n "
         f"FROM reported r JOIN shares s ON s.tenant_id = r.tenant_id AND s.share_id = r.share_id "
@@ -124,7 +154,7 @@ async def traffic(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]
     share_filters(sql, q)
     sql.where("c.status <> 'pending'")
     period(sql, q, "c.occurred_at")
-    bucket = bucket_expr(sql, q, "c.occurred_at")
+    bucket = bucket_expr(sql, q, "c.occurred_at", await _days(conn, q, "clicks"))
     return list(
         await conn.fetch(
             f"SELECT {bucket} AS bucket, coalesce(c.reason, '') AS reason, count(*) AS n, "
@@ -141,7 +171,7 @@ async def sentiment(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Recor
     share_filters(sql, q)
     sql.where("r.status = 'valid' AND r.kind = 'comments' AND r.sentiment_label IS NOT NULL")
     period(sql, q, "r.occurred_at")
-    bucket = bucket_expr(sql, q, "r.occurred_at")
+    bucket = bucket_expr(sql, q, "r.occurred_at", await _days(conn, q, "reported"))
     return list(
         await conn.fetch(
             f"SELECT {bucket} AS bucket, count(*) AS comments, "
@@ -162,7 +192,7 @@ async def hashtag_mentions(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncp
     captions = Sql()
     share_filters(captions, q)
     period(captions, q, "s.posted_at")
-    bucket = bucket_expr(captions, q, "s.posted_at")
+    bucket = bucket_expr(captions, q, "s.posted_at", await _days(conn, q, "shares"))
     rows = list(
         await conn.fetch(
             f"SELECT {bucket} AS bucket, tag, 'captions' AS place, count(*) AS n "
@@ -175,7 +205,7 @@ async def hashtag_mentions(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncp
     share_filters(comments, q)
     comments.where("r.status = 'valid' AND r.kind = 'comments'")
     period(comments, q, "r.occurred_at")
-    comment_bucket = bucket_expr(comments, q, "r.occurred_at")
+    comment_bucket = bucket_expr(comments, q, "r.occurred_at", await _days(conn, q, "reported"))
     rows += await conn.fetch(
         f"SELECT {comment_bucket} AS bucket, tag, 'comments' AS place, count(*) AS n "
         f"FROM reported r JOIN shares s ON s.tenant_id = r.tenant_id AND s.share_id = r.share_id "
@@ -190,7 +220,7 @@ async def active_advocates(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncp
     sql = Sql()
     share_filters(sql, q)
     period(sql, q, "s.posted_at")
-    bucket = bucket_expr(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at", await _days(conn, q, "shares"))
     return list(
         await conn.fetch(
             f"SELECT {bucket} AS bucket, count(DISTINCT s.advocate_id) AS advocates "
@@ -217,7 +247,7 @@ async def shared_content(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.
     sql = Sql()
     share_filters(sql, q)
     period(sql, q, "s.posted_at")
-    bucket = bucket_expr(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at", await _days(conn, q, "shares"))
     return list(
         await conn.fetch(
             f"SELECT {bucket} AS bucket, s.content_id FROM shares s "

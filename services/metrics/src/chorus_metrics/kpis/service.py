@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,7 @@ from chorus_events.contracts import Measurement
 
 from chorus_metrics.fraud.rules import Reason
 from chorus_metrics.kpis import repository as repo
-from chorus_metrics.kpis.query import Bucket, KpiQuery
+from chorus_metrics.kpis.query import KpiQuery, next_start
 from chorus_metrics.kpis.schemas import KpiReport
 from chorus_metrics.text.sentiment import METHOD as SENTIMENT_METHOD
 
@@ -283,10 +283,4 @@ def _bounds(q: KpiQuery, bucket: date | None) -> tuple[datetime | None, datetime
         return q.start, q.end
     zone = ZoneInfo(q.time_zone)
     start = datetime.combine(bucket, time.min, zone)
-    if q.bucket is Bucket.DAY:
-        end_day = bucket + timedelta(days=1)
-    elif q.bucket is Bucket.WEEK:
-        end_day = bucket + timedelta(days=7)
-    else:
-        end_day = (bucket.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return start, datetime.combine(end_day, time.min, zone)
+    return start, datetime.combine(next_start(bucket, q.bucket), time.min, zone)
