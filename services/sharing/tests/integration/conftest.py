@@ -360,3 +360,9 @@ async def sharing_process(
     for process in started:
         if process.proc is not None and process.proc.returncode is None:
             await process.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def loopback() -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[str]]:
+    """`async with loopback(app) as url`: serve a fake HTTP peer on a free loopback port."""
+    return serve_on_loopback
