@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from chorus_events.workers import EVENTS_MIGRATIONS, outbox_relay
-from chorus_platform.app import ServiceSpec, WorkerFactory, create_service_app
+from chorus_platform.app import (
+    ServiceContext,
+    ServiceSpec,
+    Worker,
+    WorkerFactory,
+    create_service_app,
+)
 from chorus_platform.migrate import MigrationSet
 
 from chorus_rewards.api import ROUTERS
 from chorus_rewards.board_sync import BoardWriter
 from chorus_rewards.consumers import LedgerConsumer
+from chorus_rewards.contests import ContestService
 from chorus_rewards.ledger_worker import ledger_consumer
+from chorus_rewards.raffles import RaffleService
 from chorus_rewards.runtime import RewardsRuntime
+from chorus_rewards.scheduler import ContestScheduler
 from chorus_rewards.settings import RewardsSettings
 
 SERVICE = "rewards"
@@ -27,6 +36,8 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
         workers.append(
             ledger_consumer(settings, lambda ctx: LedgerConsumer(BoardWriter(ctx.redis)))
         )
+    if settings.scheduler_enabled:
+        workers.append(lambda ctx: _scheduler(ctx, settings))
     return ServiceSpec(
         name=SERVICE,
         settings=settings,
@@ -34,6 +45,16 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
         migrations=[EVENTS_MIGRATIONS, REWARDS_MIGRATIONS],
         routers=ROUTERS,
         workers=workers,
+    )
+
+
+def _scheduler(ctx: ServiceContext, settings: RewardsSettings) -> Worker:
+    # Workers are all built before any starts: use the pool, not the runtime.
+    return ContestScheduler(
+        ContestService(ctx.pool),
+        RaffleService(ctx.pool),
+        interval=settings.scheduler_interval,
+        grace=settings.contest_freeze_grace,
     )
 
 

@@ -8,7 +8,10 @@ than the last counted one adds to the share count but not to the streak.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+
+import asyncpg
 
 SHARE_COUNT_BADGES = {1: "first-share", 10: "shares-10", 50: "shares-50", 100: "shares-100"}
 STREAK_BADGES = {4: "streak-4-weeks", 12: "streak-12-weeks", 26: "streak-26-weeks"}
@@ -37,3 +40,22 @@ def count_share(stats: ShareStats, week: int) -> list[str]:
         if stats.streak_weeks in STREAK_BADGES:
             earned.append(STREAK_BADGES[stats.streak_weeks])
     return earned
+
+
+async def grant_badges(
+    conn: asyncpg.Connection, grants: Sequence[tuple[str, str, str, str]]
+) -> int:
+    """Insert (tenant, advocate, badge, cause) rows; a badge already held is kept as it was
+    (unique per advocate). Returns how many were new."""
+    if not grants:
+        return 0
+    rows = await conn.fetch(
+        "INSERT INTO badges (tenant_id, advocate_id, badge, cause) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+        "ON CONFLICT DO NOTHING RETURNING badge",
+        [g[0] for g in grants],
+        [g[1] for g in grants],
+        [g[2] for g in grants],
+        [g[3] for g in grants],
+    )
+    return len(rows)

@@ -28,7 +28,7 @@ from chorus_rewards.accrual import (
     cap_keys_for_engagement,
     cap_keys_for_share,
 )
-from chorus_rewards.badges import count_share
+from chorus_rewards.badges import count_share, grant_badges
 from chorus_rewards.board_sync import BoardWriter, update_standings
 from chorus_rewards.boards import normalize_hashtag
 from chorus_rewards.periods import buckets_of
@@ -108,6 +108,7 @@ async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]])
     await repo.save_progress(conn, list(touched_progress.values()))
     await repo.save_caps(conn, {k: accrual.cap_usage[k] for k in accrual.touched})
     await repo.update_accounts(conn, list(touched_accounts.values()))
+    await grant_badges(conn, result.badges)
     _count(result.entries)
     return result
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from chorus_platform.app import ServiceContext
 
+from chorus_rewards.contests import ContestService
 from chorus_rewards.leaderboards import Leaderboards
+from chorus_rewards.raffles import RaffleService
 from chorus_rewards.rebuild import rebuild_tenant
 from chorus_rewards.redemption import RedemptionService
 from chorus_rewards.settings import RewardsSettings
@@ -21,6 +23,8 @@ class RewardsRuntime:
     tenants: TenantAdmin
     leaderboards: Leaderboards
     redemptions: RedemptionService
+    contests: ContestService
+    raffles: RaffleService
 
     def __init__(self, ctx: ServiceContext, settings: RewardsSettings) -> None:
         self.ctx = ctx
@@ -32,6 +36,8 @@ class RewardsRuntime:
         self.tenants = TenantAdmin(pool, cache, lambda t: rebuild_tenant(pool, redis, t))
         self.leaderboards = Leaderboards(redis, cache)
         self.redemptions = RedemptionService(pool)
+        self.contests = ContestService(pool)
+        self.raffles = RaffleService(pool)
         self.ctx.extras[EXTRAS_KEY] = self
 
     async def stop(self) -> None:

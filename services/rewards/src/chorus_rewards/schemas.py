@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from chorus_rewards.boards import Metric
 from chorus_rewards.leaderboards import Ranked, ResolvedBoard
 from chorus_rewards.rules import PointsRules, RulesVersion
 
@@ -156,3 +158,95 @@ class RedemptionOut(BaseModel):
     requested_at: datetime
     updated_at: datetime
     updated_by: str | None
+
+
+class Prize(BaseModel):
+    rank: int = Field(ge=1, le=1000)
+    prize: str = Field(min_length=1, max_length=500)
+
+
+class NewContest(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    hashtag: str = Field(pattern=r"^#?[^\s#]+$", max_length=140)
+    metric: Metric = Metric.POINTS
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    prizes: list[Prize] = Field(default_factory=list, max_length=100)
+
+
+class ContestOut(BaseModel):
+    id: int
+    name: str
+    hashtag: str
+    metric: str
+    starts_at: datetime
+    ends_at: datetime
+    prizes: list[dict[str, Any]]
+    state: str
+    """scheduled (running or waiting to freeze) or frozen."""
+    frozen_at: datetime | None
+    ledger_high_id: int | None
+    """Frozen results count the ledger entries with ids up to this one."""
+    results: dict[str, Any] | None
+    results_sha256: str | None
+
+
+class ContestStanding(BaseModel):
+    rank: int
+    advocate_id: str
+    value: int
+    reached_at: str
+
+
+class AuditOut(BaseModel):
+    results_sha256: str
+    recomputed_sha256: str
+    matches: bool
+
+
+class NewRaffle(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    hashtag: str = Field(pattern=r"^#?[^\s#]+$", max_length=140)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    winners: int = Field(default=1, ge=1, le=1000)
+
+
+class RaffleOut(BaseModel):
+    id: int
+    name: str
+    hashtag: str
+    starts_at: datetime
+    ends_at: datetime
+    winners_count: int
+    algorithm: str
+    seed_sha256: str
+    """Published when the raffle opens: sha256 (hex) of the UTF-8 seed."""
+    state: str
+    seed: str | None
+    """Revealed at the draw."""
+    entries: list[tuple[str, int]] | None
+    """[advocate_id, weight] sorted by advocate id, weight = valid shares in the campaign."""
+    entries_sha256: str | None
+    winners: list[str] | None
+    drawn_at: datetime | None
+
+
+class VerifyRaffle(BaseModel):
+    seed: str = Field(min_length=1, max_length=1000)
+    entries: list[tuple[str, int]] = Field(max_length=1_000_000)
+    winners: int = Field(ge=1, le=1000)
+    seed_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class VerifyOut(BaseModel):
+    algorithm: str
+    winners: list[str]
+    seed_matches_hash: bool | None
+    entries_sha256: str
+
+
+class BadgeOut(BaseModel):
+    badge: str
+    cause: str
+    granted_at: datetime

@@ -67,6 +67,7 @@ def rewards_settings(
         consumer_group=f"rewards-test-{uuid.uuid4().hex[:8]}",
         consumer_batch_timeout_ms=20,
         scheduler_interval=0.2,
+        contest_freeze_grace=1.0,
         **overrides,
     )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from chorus_rewards.api import accounts, catalogue, config, leaderboards
+from chorus_rewards.api import accounts, catalogue, config, contests, leaderboards
 
 ROUTERS: list[APIRouter] = [
     config.router,
     accounts.router,
     leaderboards.router,
     catalogue.router,
+    contests.router,
 ]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 
 from chorus_rewards.api.deps import Runtime, may_see_advocate
 from chorus_rewards.repository import accounts as repo
-from chorus_rewards.schemas import AccountOut, LedgerEntryOut, LedgerPage
+from chorus_rewards.repository.badges import badges_of
+from chorus_rewards.schemas import AccountOut, BadgeOut, LedgerEntryOut, LedgerPage
 
 router = APIRouter(prefix="/v1/rewards/accounts", tags=["rewards: accounts"])
 
@@ -37,3 +38,10 @@ async def get_ledger(
     entries = [LedgerEntryOut(**dict(r)) for r in rows]
     more = len(entries) == limit
     return LedgerPage(entries=entries, next_before_id=entries[-1].id if more else None)
+
+
+@router.get("/{advocate_id}/badges", response_model=list[BadgeOut])
+async def get_badges(advocate_id: str, identity: CurrentIdentity, rt: Runtime) -> list[BadgeOut]:
+    """Badges are public within the tenant (they are meant to be shown off)."""
+    rows = await badges_of(rt.ctx.pool, identity.tenant_id, advocate_id)
+    return [BadgeOut(**dict(r)) for r in rows]
