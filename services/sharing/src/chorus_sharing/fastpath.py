@@ -14,7 +14,9 @@ before any work is done; this path does the same job in a fraction of that:
   than the rest of the redirect, and at this volume a sample tells as much.
   The click event of a traced redirect carries that span's `traceparent`.
 
-Anything that is not a `GET`/`HEAD` of a code-shaped `/l/...` path falls through
+A `HEAD` (link checkers, some previewers) gets the same 302 but records no click:
+nobody was sent anywhere. Anything that is not a `GET`/`HEAD` of a code-shaped
+`/l/...` path falls through
 to the normal stack, whose `/l/{code}` route documents the endpoint in OpenAPI
 and answers the odd cases (e.g. `/l/https://evil` → 404) the usual way.
 
@@ -110,7 +112,11 @@ class RedirectFastPath:
         try:
             with self._span(method, headers) as span:
                 try:
-                    destination = await runtime.redirects.follow(code, visitor)
+                    destination = (
+                        await runtime.redirects.follow(code, visitor)
+                        if method == "GET"
+                        else await runtime.redirects.destination(code)
+                    )
                 except ProblemError as exc:
                     status = exc.status
                     (_NOT_FOUND if isinstance(exc, LinkNotFound) else _UNRECORDED).inc()

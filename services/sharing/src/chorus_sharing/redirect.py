@@ -19,6 +19,7 @@ from chorus_sharing.clicks import ClickRecorder
 from chorus_sharing.fingerprint import VisitorHasher, ip_prefix
 from chorus_sharing.link_cache import LinkCache
 from chorus_sharing.links import is_link_code
+from chorus_sharing.repository.links import LinkTarget
 
 MAX_USER_AGENT = 1024
 MAX_REFERRER = 2048
@@ -49,11 +50,13 @@ class RedirectService:
         self.hasher = hasher
         self.clock = clock
 
+    async def destination(self, code: str) -> str:
+        """Where `code` leads, recording nothing (a HEAD request is not a click)."""
+        return (await self._target(code)).destination_url
+
     async def follow(self, code: str, visitor: Visitor) -> str:
         """The destination of `code`, after its click is durable; `LinkNotFound` if unknown."""
-        target = await self.links.resolve(code) if is_link_code(code) else None
-        if target is None:
-            raise LinkNotFound("no such link")
+        target = await self._target(code)
         # model_construct: every field is built here from values that already meet
         # the contract (ids from our own rows, a code-shaped code, a hex HMAC, a
         # prefix from `ip_prefix`, truncated texts); validating them again would
@@ -71,3 +74,9 @@ class RedirectService:
         )
         await self.recorder.record(click)
         return target.destination_url
+
+    async def _target(self, code: str) -> LinkTarget:
+        target = await self.links.resolve(code) if is_link_code(code) else None
+        if target is None:
+            raise LinkNotFound("no such link")
+        return target

@@ -70,7 +70,9 @@ async def test_a_click_carries_a_fingerprint_but_never_the_ip(
     reader = await topic_reader(CLICK_RECORDED)
     headers = {"user-agent": "Mozilla/5.0 (Test)", "referer": "https://www.linkedin.com/feed/"}
     assert (await client.get(f"/l/{link['code']}", headers=headers)).status_code == 302
-    [event] = await reader.events(tenant.id)
+    head = await client.head(f"/l/{link['code']}", headers=headers)  # a link checker
+    assert (head.status_code, head.headers["location"]) == (302, link["destination_url"])
+    [event] = await reader.events(tenant.id)  # one click: HEAD records none
     click = event.payload
     assert (click.link_code, click.user_agent, click.referrer) == (
         link["code"], "Mozilla/5.0 (Test)", "https://www.linkedin.com/feed/",
