@@ -86,8 +86,16 @@ async def test_polled_totals_become_increments_on_the_share(metrics: Metrics, te
     totals[urn] |= {"IMPRESSION": 800, "REACTION": 9}
     await poller.poll_once()
     await _wait_totals(metrics, tenant, impressions=800, reactions=9)
+
+    async def emitted() -> bool:
+        event = metrics.updates.latest(tenant, "shr-li")
+        return event is not None and event.totals.impressions == 800
+
+    await eventually(emitted, what="engagement.updated with the polled totals")
     event = metrics.updates.latest(tenant, "shr-li")
-    assert event is not None and event.totals.comments == 1
+    assert event is not None
+    assert (event.totals.reactions, event.totals.comments) == (9, 1)
+    assert event.measurement.impressions.value == "reported"
 
 
 async def _wait_totals(metrics: Metrics, tenant: str, **want: int) -> None:
