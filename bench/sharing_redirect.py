@@ -346,11 +346,10 @@ async def run_mode(
         )  # fmt: skip
         cpu = service.cpu_seconds() - cpu_before
         loadavg = os.getloadavg()[0]
-    # The service stopped (SIGTERM): in outbox mode its relay may have left a backlog,
-    # which the next start would publish; drain it with a relay-only instance.
-    if mode == "outbox":
-        async with sharing_service(stack, "kafka"):
-            await outbox_drained(stack.dsn)
+    # The service stopped (SIGTERM) and its relay with it: clicks still in the outbox
+    # (outbox mode, or Kafka mode's fallback) are published by a relay-only instance.
+    async with sharing_service(stack, "kafka"):
+        await outbox_drained(stack.dsn)
     clicks = await clicks_since(stack.bootstrap, start, tenant)
     return ModeReport(mode, load, clicks, 1e6 * cpu / max(load.redirects, 1), loadavg)
 

@@ -63,3 +63,16 @@ async def test_no_302_when_neither_can_record() -> None:
     recorder: Any = FallbackClickRecorder(kafka, outbox, retry_after=5.0)  # type: ignore[arg-type]
     with pytest.raises(ClickNotRecorded):
         await recorder.record(_click())
+
+
+def test_the_cached_partitioner_agrees_with_kafkas_murmur2() -> None:
+    from aiokafka.partitioner import DefaultPartitioner
+    from chorus_sharing.clicks import CachedPartitioner
+
+    cached, reference = CachedPartitioner(size=8), DefaultPartitioner()
+    for n in range(50):  # more keys than the memo holds: it refills
+        key = f"tenant-{n % 3}:share-{n}".encode()
+        for partitions in ([0, 1, 2], list(range(12))):
+            expected = reference(key, partitions, partitions)
+            assert cached(key, partitions, partitions) == expected
+            assert cached(key, partitions, partitions) == expected
