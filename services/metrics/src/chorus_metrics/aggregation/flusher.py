@@ -18,11 +18,11 @@ import random
 
 import asyncpg
 from chorus_events.contracts import ENGAGEMENT_UPDATED
+from chorus_events.outbox import append_events
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
 
 from chorus_metrics.aggregation import repository
 from chorus_metrics.aggregation.events import build
-from chorus_metrics.aggregation.outbox_batch import append_events
 from chorus_metrics.settings import MetricsSettings
 from chorus_metrics.telemetry import ENGAGEMENT_EMITTED
 

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 from chorus_events.contracts import ENGAGEMENT_REPORTED
+from chorus_events.outbox import append_events
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
 
-from chorus_metrics.aggregation.outbox_batch import append_events
 from chorus_metrics.connectors.base import AnalyticsConnector, ConnectorError, TrackedPost
 from chorus_metrics.connectors.linkedin import LinkedInMemberAnalytics
 from chorus_metrics.ingest.reported_repository import post_refs
