@@ -17,7 +17,7 @@ DEFAULT_CATEGORIES: dict[str, str] = {
 
 
 class CategoryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     slug: Slug
     """Machine name, `^[a-z0-9][a-z0-9_.-]*$`, at most 64 characters."""

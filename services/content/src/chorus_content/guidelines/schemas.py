@@ -39,7 +39,8 @@ CheckText = Annotated[str, StringConstraints(max_length=20_000)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Attribute docstrings become the OpenAPI descriptions, limits included.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class BlockedTerm(_Model):
@@ -105,7 +106,7 @@ class GuidelinesIn(_Model):
 class GuidelinesOut(GuidelinesIn):
     # Stored documents are read back through this model: tolerate fields a later
     # revision of the document dropped instead of failing every read.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     version: int
     """Starts at 0 (no guidelines yet) and grows by one with every PUT."""
@@ -136,6 +137,8 @@ class CheckRequest(_Model):
 
 
 class Violation(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     kind: ViolationKind
     severity: Severity
     start: int
@@ -148,6 +151,8 @@ class Violation(BaseModel):
 
 
 class CheckResult(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     ok: bool
     """False iff some violation has severity "block"."""
     violations: list[Violation]

@@ -56,7 +56,8 @@ Captions = Annotated[list[Caption], Field(min_length=1, max_length=10)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Attribute docstrings become the OpenAPI descriptions, limits included.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class MediaIn(_Model):
@@ -84,18 +85,30 @@ class ContentFields(_Model):
     """Everything an editor writes. `publish_at` absent means "as soon as approved"."""
 
     title: Title
+    """1-200 characters."""
     body: Body = ""
+    """At most 10,000 characters."""
     link_url: HttpUrl | None = None
+    """The page the content promotes: absolute http(s) URL, at most 2,048 characters."""
     media: Annotated[list[MediaIn], Field(max_length=20)] = []
+    """At most 20 media references."""
     category: Slug
     """A default category or one the tenant added (GET /v1/content/categories)."""
     language: LanguageTag
+    """BCP 47 tag, e.g. "en", "de-CH", "ko"."""
     campaign_hashtags: Annotated[list[HashtagIn], Field(max_length=30)] = []
+    """At most 30, each `^#?\\w{1,100}$` (Unicode letters allowed); stored with '#'."""
     suggested_captions: dict[Network, Captions] = {}
+    """Per network (linkedin, x, facebook, instagram, xing, email): 1-10 captions of
+    1-3,000 characters each."""
     required_disclosure: Disclosure | None = None
+    """Text every share must include, at most 500 characters; filled from the policy
+    for the category on submit when absent."""
     targeting: TargetingIn = TargetingIn()
     publish_at: AwareDatetime | None = None
+    """Not shareable before this instant; absent means as soon as approved."""
     expires_at: AwareDatetime | None = None
+    """Not shareable from this instant on; later than publish_at and in the future."""
 
     @field_validator("expires_at")
     @classmethod
@@ -167,12 +180,16 @@ class ContentItem(ContentFields):
 
 
 class ItemPage(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     items: list[ContentItem]
     next_cursor: str | None
     """Pass as `cursor` to get the next page; null on the last page."""
 
 
 class AuditEntryOut(BaseModel):
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     action: str
     """"create" for the creation, else the workflow action."""
     from_state: ContentState | None
