@@ -19,7 +19,7 @@ from chorus_sharing.consumers import SPECS, apply_content_events
 from chorus_sharing.fastpath import install_redirect_fast_path
 from chorus_sharing.runtime import EXTRAS_KEY, SharingRuntime
 from chorus_sharing.scheduler import ScheduledSharePublisher
-from chorus_sharing.service import DueShares
+from chorus_sharing.scheduling import DueShares
 from chorus_sharing.settings import SharingSettings
 
 SERVICE = "sharing"
@@ -49,7 +49,7 @@ def build_spec(settings: SharingSettings | None = None) -> ServiceSpec:
 def _scheduler(ctx: ServiceContext, settings: SharingSettings) -> Worker:
     async def publish_due(limit: int) -> DueShares:
         runtime: SharingRuntime = ctx.extras[EXTRAS_KEY]
-        return await runtime.shares.publish_due(limit)
+        return await runtime.scheduled.publish_due(limit)
 
     scheduler = ScheduledSharePublisher(
         publish_due, interval=settings.scheduler_interval, batch=settings.scheduler_batch

@@ -5,6 +5,7 @@ Postgres adapters live in `repository/`; unit tests use in-memory fakes of these
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -58,8 +59,11 @@ class ShareWork(Protocol):
 
     async def insert_share(self, share: Share, caption_digest: str) -> None: ...
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Share]:
-        """Scheduled shares due at `now`, locked for this transaction (others skip them)."""
+    async def claim_due(
+        self, now: datetime, limit: int, api_networks: Collection[Network]
+    ) -> list[Share]:
+        """Scheduled shares due at `now`, locked for this transaction (others skip them):
+        every intent share, and API shares only to networks in `api_networks`."""
 
     async def mark_posted(self, share: Share) -> None: ...
 

@@ -24,11 +24,13 @@ from chorus_sharing.fingerprint import VisitorHasher
 from chorus_sharing.guidelines import HttpGuidelineChecker, content_client
 from chorus_sharing.link_cache import LinkCache
 from chorus_sharing.policies import PolicyService
+from chorus_sharing.publishing import ApiPosting
 from chorus_sharing.queries import SharingQueries
 from chorus_sharing.redirect import RedirectService
 from chorus_sharing.repository.credentials import PgCredentialStore
 from chorus_sharing.repository.links import PgLinkDirectory
 from chorus_sharing.repository.store import PgShareStore
+from chorus_sharing.scheduling import ScheduledShares
 from chorus_sharing.service import ShareService, utcnow
 from chorus_sharing.settings import ClickDurability, SharingSettings
 
@@ -37,6 +39,7 @@ EXTRAS_KEY = "sharing"
 
 class SharingRuntime:
     shares: ShareService
+    scheduled: ScheduledShares
     queries: SharingQueries
     policies: PolicyService
     redirects: RedirectService
@@ -70,14 +73,15 @@ class SharingRuntime:
         self.credentials = PgCredentialStore(pool)
         self.policies = PolicyService(store, default_daily_cap=s.default_daily_cap, clock=utcnow)
         self.queries = SharingQueries(store, clock=utcnow)
+        api = ApiPosting(self.connectors, self.credentials)
         self.shares = ShareService(
             store,
             HttpGuidelineChecker(content),
             policies=self.policies,
             public_link_base=s.public_link_base,
-            connectors=self.connectors,
-            credentials=self.credentials,
+            api=api,
         )
+        self.scheduled = ScheduledShares(store, api, clock=utcnow)
         self.recorder = self._recorder()
         await self.recorder.start()
         links = LinkCache(

@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 
 from chorus_sharing.metrics import SCHEDULED_PUBLISHED
-from chorus_sharing.service import DueShares
+from chorus_sharing.scheduling import DueShares
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -11,10 +11,12 @@ import pytest
 from chorus_events.contracts.base import Network
 from chorus_events.contracts.content import Audience
 from chorus_events.contracts.sharing import SharePosted
-from chorus_sharing.domain import FeedItem, Share, ShareState, SharingPolicy
+from chorus_sharing.domain import FeedItem, PostVia, Share, ShareState, SharingPolicy
 from chorus_sharing.guidelines import GuidelineVerdict, Violation
 from chorus_sharing.policies import PolicyService
 from chorus_sharing.ports import FeedQuery, ShareQuery
+from chorus_sharing.publishing import ApiPosting
+from chorus_sharing.scheduling import ScheduledShares
 from chorus_sharing.service import ShareService
 
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -59,11 +61,16 @@ class FakeWork:
     async def insert_share(self, share: Share, caption_digest: str) -> None:
         self.state.shares[share.share_id] = (share, caption_digest)
 
-    async def claim_due(self, now: datetime, limit: int) -> list[Share]:
+    async def claim_due(
+        self, now: datetime, limit: int, api_networks: Collection[Network]
+    ) -> list[Share]:
         due = [
             s
             for s, _ in self.state.shares.values()
-            if s.state is ShareState.SCHEDULED and s.scheduled_at and s.scheduled_at <= now
+            if s.state is ShareState.SCHEDULED
+            and s.scheduled_at
+            and s.scheduled_at <= now
+            and (s.via is PostVia.INTENT or s.network in api_networks)
         ]
         return sorted(due, key=lambda s: s.scheduled_at or now)[:limit]
 
@@ -221,3 +228,8 @@ def service(store: FakeStore, checker: FakeChecker, clock: Clock) -> ShareServic
 def make_item() -> Callable[..., FeedItem]:
     """Builds a feed item of tenant t1, published a day before the fixed clock."""
     return feed_item
+
+
+@pytest.fixture
+def scheduled(store: FakeStore, clock: Clock) -> ScheduledShares:
+    return ScheduledShares(store, ApiPosting(), clock=clock)

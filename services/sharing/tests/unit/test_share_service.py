@@ -13,6 +13,7 @@ from chorus_platform.identity import Identity, Role
 from chorus_platform.problems import ProblemError
 from chorus_sharing.domain import DuplicateRule, FeedItem, ShareState, SharingPolicy
 from chorus_sharing.errors import GuidelinesUnavailable
+from chorus_sharing.scheduling import ScheduledShares
 from chorus_sharing.service import ShareRequest, ShareService
 
 ALICE = Identity(tenant_id="t1", principal_id="alice", roles=frozenset({Role.ADVOCATE}),
@@ -216,19 +217,23 @@ async def test_without_caption_the_suggested_caption_for_the_network_is_used_unc
 
 
 async def test_scheduled_shares_post_once_when_due_and_cancel_if_retired(
-    service: ShareService, store: Any, clock: Any, make_item: Callable[..., FeedItem]
+    service: ShareService,
+    scheduled: ScheduledShares,
+    store: Any,
+    clock: Any,
+    make_item: Callable[..., FeedItem],
 ) -> None:
     store.items[("t1", "c1")] = make_item()
     store.items[("t1", "c2")] = make_item("c2")
     kept = (await _share(service, scheduled_at=clock.now + timedelta(hours=1))).share
     await _share(service, content_id="c2", scheduled_at=clock.now + timedelta(hours=1))
     assert kept.state is ShareState.SCHEDULED and store.events == []
-    assert (await service.publish_due(10)).handled == 0
+    assert (await scheduled.publish_due(10)).handled == 0
     store.items[("t1", "c2")] = make_item("c2", retired=True)
     clock.advance(timedelta(hours=1))
-    result = await service.publish_due(10)
+    result = await scheduled.publish_due(10)
     assert (result.posted, result.cancelled) == (1, 1)
-    assert (await service.publish_due(10)).handled == 0
+    assert (await scheduled.publish_due(10)).handled == 0
     [event] = store.events
     assert (event.share_id, event.scheduled, event.posted_at) == (kept.share_id, True, clock.now)
     states = {s.content_id: s.state for s in store.share_rows()}
