@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chorus_rewards.boards import Metric, board_key, changes_channel, tenant_prefix
-from chorus_rewards.periods import Period
+from chorus_rewards.boards import METRICS, Metric, board_key, changes_channel, tenant_prefix
+from chorus_rewards.periods import PERIODS, Period
 from chorus_rewards.scoring import encode_score
 from chorus_rewards.standings import bucket_start_ms, expire_at
 
 NOTICE_MAX_ADVOCATES = 500
+
+
+@lru_cache(maxsize=65_536)
+def _target(
+    tenant_id: str, scope: str, slot: int, bucket: int | None, tz: ZoneInfo
+) -> tuple[str, int | None, int | None]:
+    """(key, bucket start ms, expiry) of a cell's board: a few thousand distinct per tenant,
+    reused by every advocate, so formatting them once matters on the consumer's hot path."""
+    period, metric = PERIODS[slot // len(METRICS)], METRICS[slot % len(METRICS)]
+    key = board_key(tenant_id, metric, scope, period, bucket)
+    return key, bucket_start_ms(period, bucket, tz), expire_at(period, bucket, tz)
 
 
 @dataclass
@@ -22,6 +34,29 @@ class BoardChanges:
     """tenant -> board key -> advocate -> score."""
     expiry: dict[str, int] = field(default_factory=dict)
     """board key -> unix time of EXPIREAT (period boards only)."""
+
+    def set_slot(
+        self,
+        tenant_id: str,
+        tz: ZoneInfo,
+        scope: str,
+        slot: int,
+        bucket: int | None,
+        advocate_id: str,
+        value: int,
+        reached_ms: int,
+    ) -> None:
+        """Record the absolute value of one board cell (slot = period index * 3 + metric)."""
+        key, start_ms, expires = _target(tenant_id, scope, slot, bucket, tz)
+        boards = self.scores.get(tenant_id)
+        if boards is None:
+            boards = self.scores[tenant_id] = {}
+        members = boards.get(key)
+        if members is None:
+            members = boards[key] = {}
+            if expires is not None:
+                self.expiry[key] = expires
+        members[advocate_id] = encode_score(value, reached_ms, start_ms)
 
     def set_cell(
         self,
@@ -35,12 +70,8 @@ class BoardChanges:
         value: int,
         reached_ms: int,
     ) -> None:
-        key = board_key(tenant_id, metric, scope, period, bucket)
-        score = encode_score(value, reached_ms, bucket_start_ms(period, bucket, tz))
-        self.scores.setdefault(tenant_id, {}).setdefault(key, {})[advocate_id] = score
-        expires = expire_at(period, bucket, tz)
-        if expires is not None:
-            self.expiry[key] = expires
+        s = PERIODS.index(period) * len(METRICS) + METRICS.index(metric)
+        self.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, value, reached_ms)
 
     def __bool__(self) -> bool:
         return bool(self.scores)

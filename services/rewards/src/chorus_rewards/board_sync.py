@@ -32,10 +32,10 @@ from redis.exceptions import RedisError
 from chorus_rewards import metrics
 from chorus_rewards.accrual import EARNING_KINDS, LedgerEntry, TenantContext
 from chorus_rewards.board_changes import BoardChanges
-from chorus_rewards.boards import METRICS, scopes_of
-from chorus_rewards.periods import Period, bucket_end, bucket_start, buckets_of
+from chorus_rewards.boards import METRICS, ranks_metric, scopes_of
+from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, buckets_of
 from chorus_rewards.repository import standings as repo
-from chorus_rewards.standings import Standing, apply_entry, slot, to_ms
+from chorus_rewards.standings import Standing, apply_entry, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -49,44 +49,45 @@ async def update_standings(
     scoped = [(e, scopes_of(e.team_ids, e.hashtags)) for e in earning]
     keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
     rows = await repo.load(conn, keys)
-    changes = BoardChanges()
-    touched: dict[repo.StandingKey, Standing] = {}
-    late: set[tuple[repo.StandingKey, Period, int]] = set()
+    # The last value of each changed cell in this batch: (tenant, advocate, scope, slot,
+    # bucket) -> (value, reach time). A cell whose bucket the row rolls past later in the
+    # batch keeps its final value here, which is what its board must show.
+    cells: dict[tuple[str, str, str, int, int | None], tuple[int, int]] = {}
+    late: set[tuple[repo.StandingKey, int, int]] = set()
+    metrics_count = len(METRICS)
     for entry, scopes in scoped:
         tz = contexts[entry.tenant_id].tz
-        buckets = buckets_of(entry.occurred_at, tz)
+        buckets = buckets_of(entry.occurred_at, tz).as_tuple()
         at_ms = to_ms(entry.occurred_at)
+        deltas = entry.metric_deltas()
         for scope in scopes:
             key = (entry.tenant_id, entry.advocate_id, scope)
-            row = rows.get(key) or rows.setdefault(key, Standing(*key))
-            touched[key] = row
-            cells, late_cells = apply_entry(row, buckets, entry.metric_deltas(), at_ms)
-            for period, bucket, metric in cells:
-                s = slot(period, metric)
-                value, reached = row.values[s], row.reached[s]
-                changes.set_cell(
-                    entry.tenant_id,
-                    tz,
-                    scope,
-                    period,
-                    bucket,
-                    metric,
-                    entry.advocate_id,
-                    value,
-                    reached,
-                )
-            late.update((key, period, bucket) for period, bucket in late_cells)
-    await repo.save(conn, list(touched.values()))
-    for (tenant_id, advocate_id, scope), period, bucket in sorted(late):
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = Standing(*key)
+            changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
+            for s in changed:
+                if ranks_metric(scope, s % metrics_count):
+                    p = s // metrics_count
+                    bucket = row.buckets[p - 1] if p else None
+                    cells[(*key, s, bucket)] = (row.values[s], row.reached[s])
+            for p, bucket in late_cells:
+                late.add((key, p, bucket))
+    await repo.save(conn, [rows[k] for k in keys])
+    changes = BoardChanges()
+    for (tenant_id, advocate_id, scope, s, bucket), (value, reached) in cells.items():
         tz = contexts[tenant_id].tz
+        changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, value, reached)
+    for (tenant_id, advocate_id, scope), p, bucket in sorted(late):
+        tz = contexts[tenant_id].tz
+        period = PERIODS[p]
         start, end = bucket_start(period, bucket, tz), bucket_end(period, bucket, tz)
         sums = await repo.aggregate_cell(conn, tenant_id, advocate_id, scope, start, end)
         metrics.LATE_BUCKETS.inc()
-        for metric, (total, last) in zip(METRICS, sums, strict=True):
-            if last is not None:
-                changes.set_cell(
-                    tenant_id, tz, scope, period, bucket, metric, advocate_id, total, last
-                )
+        for m, (total, last) in enumerate(sums):
+            if last is not None and ranks_metric(scope, m):
+                s = p * metrics_count + m
+                changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, total, last)
     return changes
 
 

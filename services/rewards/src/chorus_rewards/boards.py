@@ -23,6 +23,7 @@ class Metric(StrEnum):
 
 
 METRICS: tuple[Metric, ...] = (Metric.POINTS, Metric.ENGAGEMENT, Metric.REACH)
+"""In the order of the standings arrays (`standings.slot`)."""
 
 
 class ScopeKind(StrEnum):
@@ -45,6 +46,13 @@ def scope_key(kind: ScopeKind, scope_id: str | None = None) -> str:
     if kind is ScopeKind.HASHTAG:
         return f"tag:{normalize_hashtag(scope_id)}"
     return f"team:{scope_id}"
+
+
+def ranks_metric(scope: str, metric_index: int) -> bool:
+    """Whether a board exists for this scope and metric: tenant and hashtag scopes rank all
+    three (engagement and reach serve campaign contests and top contributors); team
+    boards rank points only."""
+    return metric_index == 0 or not scope.startswith("team:")
 
 
 def scopes_of(team_ids: Sequence[str], hashtags: Sequence[str]) -> list[str]:

@@ -13,11 +13,11 @@ from time import perf_counter
 from typing import cast
 
 from chorus_platform.identity import Identity
-from chorus_platform.problems import Forbidden
+from chorus_platform.problems import Forbidden, UnprocessableEntity
 from redis.asyncio import Redis
 
 from chorus_rewards import metrics
-from chorus_rewards.boards import Metric, ScopeKind, board_key, scope_key
+from chorus_rewards.boards import METRICS, Metric, ScopeKind, board_key, ranks_metric, scope_key
 from chorus_rewards.periods import Period, bucket_for_date, bucket_label, zone
 from chorus_rewards.scoring import decode_value
 from chorus_rewards.tenants import SettingsCache
@@ -76,6 +76,8 @@ class Leaderboards:
     async def resolve(self, tenant_id: str, q: BoardQuery) -> ResolvedBoard:
         tz_name = (await self.settings.get(tenant_id)).time_zone
         scope = scope_key(q.scope, q.scope_id)
+        if not ranks_metric(scope, METRICS.index(q.metric)):
+            raise UnprocessableEntity("team leaderboards rank points only", field="metric")
         bucket: int | None = None
         if q.period is not Period.ALL:
             day = q.on or datetime.now(UTC).astimezone(zone(tz_name)).date()

@@ -26,15 +26,23 @@ import asyncpg
 from redis.asyncio import Redis
 
 from chorus_rewards.board_changes import BoardChanges
-from chorus_rewards.boards import METRICS, boards_pattern, changes_channel, scopes_of, tenant_prefix
-from chorus_rewards.periods import PERIODS, Period, buckets_of, zone
+from chorus_rewards.boards import (
+    METRICS,
+    boards_pattern,
+    changes_channel,
+    ranks_metric,
+    scopes_of,
+    tenant_prefix,
+)
+from chorus_rewards.periods import PERIODS, buckets_of, zone
 from chorus_rewards.repository import rules as rules_repo
 from chorus_rewards.repository import standings as repo
 from chorus_rewards.repository.locks import lock_tenant_exclusive
 from chorus_rewards.standings import Standing, apply_entry, expire_at, to_ms
 
 ZADD_CHUNK = 5000
-Cell = tuple[str, Period, int | None, str]
+Cell = tuple[str, int, int | None, int]
+"""(scope, period index, bucket, metric index)."""
 
 
 @dataclass
@@ -51,7 +59,7 @@ async def compute(conn: asyncpg.Connection, tenant_id: str, now: float | None = 
     standings: dict[tuple[str, str], Standing] = {}
     async for e in repo.earning_entries(conn, tenant_id):
         advocate = e["advocate_id"]
-        buckets = buckets_of(e["occurred_at"], tz)
+        buckets = buckets_of(e["occurred_at"], tz).as_tuple()
         at_ms = to_ms(e["occurred_at"])
         deltas = (e["points"], e["engagement"], e["reach"])
         for scope in scopes_of(e["team_ids"], e["hashtags"]):
@@ -59,23 +67,24 @@ async def compute(conn: asyncpg.Connection, tenant_id: str, now: float | None = 
             if st is None:
                 st = standings[(advocate, scope)] = Standing(tenant_id, advocate, scope)
             apply_entry(st, buckets, deltas, at_ms)
-            for period in PERIODS:
-                bucket = None if period is Period.ALL else buckets.of(period)
-                for metric, delta in zip(METRICS, deltas, strict=True):
-                    if delta:
-                        cell = cells.setdefault((scope, period, bucket, metric.value), {})
-                        acc = cell.setdefault(advocate, [0, 0])
+            for p in range(len(PERIODS)):
+                bucket = buckets[p - 1] if p else None
+                for m, delta in enumerate(deltas):
+                    if delta and ranks_metric(scope, m):
+                        acc = cells.setdefault((scope, p, bucket, m), {}).setdefault(
+                            advocate, [0, 0]
+                        )
                         acc[0] += delta
                         acc[1] = max(acc[1], at_ms)
     changes = BoardChanges()
     now = time.time() if now is None else now
-    for (scope, period, bucket, metric_name), members in cells.items():
-        expires = expire_at(period, bucket, tz)
+    for (scope, p, bucket, m), members in cells.items():
+        expires = expire_at(PERIODS[p], bucket, tz)
         if expires is not None and expires <= now:
             continue  # the live path lets such boards expire: so does the rebuild
-        metric = next(m for m in METRICS if m.value == metric_name)
+        s = p * len(METRICS) + m
         for advocate, (value, reached) in members.items():
-            changes.set_cell(tenant_id, tz, scope, period, bucket, metric, advocate, value, reached)
+            changes.set_slot(tenant_id, tz, scope, s, bucket, advocate, value, reached)
     return Expected(changes, standings)
 
 

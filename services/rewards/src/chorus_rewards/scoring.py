@@ -44,8 +44,14 @@ def reach_units(reached_ms: int, bucket_start_ms: int | None) -> int:
 
 
 def encode_score(value: int, reached_ms: int, bucket_start_ms: int | None) -> float:
-    value = _clamp(value, -VALUE_LIMIT + 1, VALUE_LIMIT - 1)
-    units = reach_units(reached_ms, bucket_start_ms)
+    if not -VALUE_LIMIT < value < VALUE_LIMIT:
+        value = _clamp(value, -VALUE_LIMIT + 1, VALUE_LIMIT - 1)
+    if bucket_start_ms is None:
+        units = (reached_ms - ALL_TIME_EPOCH_MS) // _HOUR_MS
+    else:
+        units = (reached_ms - bucket_start_ms) // 1000
+    if not 0 <= units <= TIE_MAX:
+        units = _clamp(units, 0, TIE_MAX)
     return float(-((value << TIE_BITS) + (TIE_MAX - units)))
 
 

@@ -25,17 +25,21 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from chorus_rewards.boards import METRICS, Metric
-from chorus_rewards.periods import BUCKETED, PERIODS, Buckets, Period, bucket_end, bucket_start
+from chorus_rewards.periods import BUCKETED, PERIODS, Period, bucket_end, bucket_start
 
 SLOTS = len(PERIODS) * len(METRICS)
+"""Slot of (period, metric) in a row's arrays: period index * 3 + metric index."""
 
 RETENTION_DAYS = {Period.DAY: 62, Period.WEEK: 7 * 54, Period.MONTH: 31 * 25}
 """How long a period board is kept after its bucket ends (Redis EXPIREAT); the rebuild
 and the check skip boards past it, so they agree with what the live path keeps."""
 
+_METRICS = len(METRICS)
+_BUCKETED = len(BUCKETED)
+
 
 def slot(period: Period, metric: Metric) -> int:
-    return PERIODS.index(period) * len(METRICS) + METRICS.index(metric)
+    return PERIODS.index(period) * _METRICS + METRICS.index(metric)
 
 
 @dataclass
@@ -43,7 +47,8 @@ class Standing:
     tenant_id: str
     advocate_id: str
     scope: str
-    buckets: list[int | None] = field(default_factory=lambda: [None] * len(BUCKETED))
+    buckets: list[int | None] = field(default_factory=lambda: [None] * _BUCKETED)
+    """Latest month, week and day bucket (see `periods`), None before any entry."""
     values: list[int] = field(default_factory=lambda: [0] * SLOTS)
     reached: list[int] = field(default_factory=lambda: [0] * SLOTS)
     """Epoch ms of the reach time per slot; 0 while no entry changed that slot's value."""
@@ -52,37 +57,42 @@ class Standing:
         return None if period is Period.ALL else self.buckets[BUCKETED.index(period)]
 
 
-BoardCell = tuple[Period, int | None, Metric]
-"""(period, bucket, metric) of one of the advocate's boards within the row's scope."""
-
-
 def apply_entry(
-    row: Standing, buckets: Buckets, deltas: tuple[int, int, int], at_ms: int
-) -> tuple[set[BoardCell], set[tuple[Period, int]]]:
-    """Fold one entry into `row`; return the boards it changed and the late (period, bucket)s."""
-    changed: set[BoardCell] = set()
-    late: set[tuple[Period, int]] = set()
-    for period in PERIODS:
-        bucket: int | None = None
-        if period is not Period.ALL:
-            i = BUCKETED.index(period)
-            bucket = buckets.of(period)
-            current = row.buckets[i]
-            if current is not None and bucket < current:
-                if any(deltas):
-                    late.add((period, bucket))
+    row: Standing, buckets: tuple[int, int, int], deltas: tuple[int, int, int], at_ms: int
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Fold one entry into `row`.
+
+    Returns the slots whose value changed (their bucket is the row's current one)
+    and the late (period index, bucket) pairs: older than the row's bucket, so the
+    row was left alone and the cell must be summed from the ledger. Plain integer
+    loops: this runs for every scope of every entry the consumer applies.
+    """
+    changed: list[int] = []
+    late: list[tuple[int, int]] = []
+    moving = deltas[0] or deltas[1] or deltas[2]
+    values, reached, current = row.values, row.reached, row.buckets
+    for p in range(len(PERIODS)):
+        if p:
+            bucket = buckets[p - 1]
+            held = current[p - 1]
+            if held is not None and bucket < held:
+                if moving:
+                    late.append((p, bucket))
                 continue
-            if current is None or bucket > current:
-                row.buckets[i] = bucket
-                for metric in METRICS:
-                    row.values[slot(period, metric)] = 0
-                    row.reached[slot(period, metric)] = 0
-        for metric, delta in zip(METRICS, deltas, strict=True):
-            if delta:
-                s = slot(period, metric)
-                row.values[s] += delta
-                row.reached[s] = max(row.reached[s], at_ms)
-                changed.add((period, bucket, metric))
+            if held is None or bucket > held:
+                current[p - 1] = bucket
+                base = p * _METRICS
+                values[base : base + _METRICS] = [0] * _METRICS
+                reached[base : base + _METRICS] = [0] * _METRICS
+        if not moving:
+            continue
+        for m in range(_METRICS):
+            if deltas[m]:
+                s = p * _METRICS + m
+                values[s] += deltas[m]
+                if at_ms > reached[s]:
+                    reached[s] = at_ms
+                changed.append(s)
     return changed, late
 
 

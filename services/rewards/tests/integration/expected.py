@@ -128,9 +128,10 @@ class ExpectedRewards:
         cells: dict[BoardId, dict[str, _Cell]] = defaultdict(dict)
         for e in self.entries:
             scopes = ["tenant", *(f"team:{t}" for t in e.teams), *(f"tag:{t}" for t in e.tags)]
-            for metric, delta in (("points", e.points), ("engagement", e.engagement)):
-                self._add(cells, metric, delta, e, scopes)
-            self._add(cells, "reach", e.reach, e, scopes)
+            ranked = [s for s in scopes if not s.startswith("team:")]  # teams: points only
+            self._add(cells, "points", e.points, e, scopes)
+            self._add(cells, "engagement", e.engagement, e, ranked)
+            self._add(cells, "reach", e.reach, e, ranked)
         return {board: self._rank(board, members) for board, members in cells.items()}
 
     def _rank(self, board: BoardId, members: dict[str, _Cell]) -> list[tuple[str, int]]:
