@@ -110,6 +110,14 @@ class Service:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (Linux /proc/stat)."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
 @contextlib.asynccontextmanager
 async def sharing_service(stack: Stack, durability: str) -> AsyncIterator[Service]:
     """Run `uvicorn chorus_sharing.app:app` (one worker); yield it; SIGTERM at exit."""
@@ -309,10 +317,10 @@ async def clicks_since(bootstrap: str, start: dict[TopicPartition, int], tenant:
     return len(seen)
 
 
-async def outbox_drained(dsn: str, timeout: float = 120.0) -> None:
+async def outbox_drained(dsn: str, within: float = 120.0) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while await conn.fetchval("SELECT count(*) FROM sharing.outbox WHERE sent_at IS NULL"):
             if time.monotonic() > deadline:
                 raise RuntimeError("outbox did not drain")
@@ -331,6 +339,10 @@ class ModeReport:
     clicks: int
     cpu_us: float
     """Service CPU per redirect (whole run incl. warm-up): robust to a busy machine."""
+    loadgen_us: float
+    """This process's (the load generator's) CPU per redirect."""
+    busy: float
+    """Share of the machine's CPU time in use during the run (all processes)."""
     loadavg: float
 
 
@@ -340,22 +352,28 @@ async def run_mode(
     start = await topic_ends(stack.bootstrap, CLICK_RECORDED.topic)
     async with sharing_service(stack, mode) as service:
         cpu_before = service.cpu_seconds()
+        own_before = time.process_time()
+        busy_before, total_before = machine_ticks()
         load = await drive(
             service.port, codes, connections=args.connections, requests=args.requests,
             seconds=args.seconds, warmup=args.warmup,
         )  # fmt: skip
         cpu = service.cpu_seconds() - cpu_before
+        own = time.process_time() - own_before
+        busy_after, total_after = machine_ticks()
+        busy = (busy_after - busy_before) / max(total_after - total_before, 1)
         loadavg = os.getloadavg()[0]
     # The service stopped (SIGTERM) and its relay with it: clicks still in the outbox
     # (outbox mode, or Kafka mode's fallback) are published by a relay-only instance.
     async with sharing_service(stack, "kafka"):
         await outbox_drained(stack.dsn)
     clicks = await clicks_since(stack.bootstrap, start, tenant)
-    return ModeReport(mode, load, clicks, 1e6 * cpu / max(load.redirects, 1), loadavg)
+    per = 1e6 / max(load.redirects, 1)
+    return ModeReport(mode, load, clicks, cpu * per, own * per, busy, loadavg)
 
 
-COLUMNS = ["mode", "redirects/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "cpu us/302",
-           "load1", "302s", "clicks", "other", "verdict"]  # fmt: skip
+COLUMNS = ["mode", "redirects/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "svc cpu us/302",
+           "gen cpu us/302", "busy", "load1", "302s", "clicks", "other", "verdict"]  # fmt: skip
 
 
 def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
@@ -369,13 +387,17 @@ def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
         rows.append([
             r.mode, f"{r.load.rate:,.0f}", f"{percentile(lat, 50) * 1000:.1f}",
             f"{percentile(lat, 95) * 1000:.1f}", f"{p99:.1f}", f"{max(lat, default=0) * 1000:.1f}",
-            f"{r.cpu_us:.0f}", f"{r.loadavg:.1f}", str(r.load.redirects), str(r.clicks),
+            f"{r.cpu_us:.0f}", f"{r.loadgen_us:.0f}", f"{r.busy:.0%}", f"{r.loadavg:.1f}",
+            str(r.load.redirects), str(r.clicks),
             str(sum(r.load.other.values()) + r.load.errors),
             verdict + (", target met" if meets else ", target missed"),
         ])  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = [
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
         for row in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -405,7 +427,9 @@ async def main(args: argparse.Namespace) -> int:
             admin = identity_headers(stack.secret, tenant, "boss", (Role.ADMIN,))
             async with httpx.AsyncClient(base_url=f"http://{HOST}:{service.port}") as http:
                 policy = {"daily_cap": 1000}
-                (await http.put("/v1/sharing/policy", json=policy, headers=admin)).raise_for_status()
+                (
+                    await http.put("/v1/sharing/policy", json=policy, headers=admin)
+                ).raise_for_status()
             codes = await create_links(stack, service.port, tenant, args.links)
         reports = [await run_mode(stack, mode, tenant, codes, args) for mode in args.modes]
     finally:
