@@ -216,6 +216,19 @@ def parse_time(text: str) -> datetime:
 
 
 def _read_headers(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
+    # Fast path for what our own producers write (lower-case names, each once,
+    # UTF-8 values): one comprehension instead of per-header checks. This runs for
+    # every consumed message, so it matters; anything unusual takes the careful path.
+    try:
+        fast = {name: raw.decode("utf-8") for name, raw in headers}
+    except (UnicodeDecodeError, AttributeError):
+        return _read_headers_carefully(headers)
+    if len(fast) == len(headers) and all(name.islower() for name in fast):
+        return fast
+    return _read_headers_carefully(headers)
+
+
+def _read_headers_carefully(headers: Sequence[tuple[str, bytes]]) -> dict[str, str]:
     found: dict[str, str] = {}
     for name, raw in headers:
         lowered = name.lower()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from chorus_devstack.waiting import eventually
 from chorus_events.testkit import Backbone
+from chorus_platform.observability.tracing import export_spans_to
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -16,12 +16,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def spans() -> InMemorySpanExporter:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    export_spans_to(SimpleSpanProcessor(exporter))
     return exporter
 
 

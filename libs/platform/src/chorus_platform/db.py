@@ -19,6 +19,15 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset query on release: a round trip per request for nothing.
+
+    Safe because nothing in Chorus keeps session state on pooled connections:
+    advisory locks are transaction-scoped, LISTEN uses a dedicated connection and
+    settings are fixed per pool (`server_settings`).
+    """
+
+
 async def create_pool(
     dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any
 ) -> asyncpg.Pool:
@@ -28,6 +37,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"search_path": f"{schema},public", "application_name": f"chorus-{schema}"},
         **kwargs,
     )
