@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -34,6 +35,8 @@ class BoardChanges:
     """tenant -> board key -> advocate -> score."""
     expiry: dict[str, int] = field(default_factory=dict)
     """board key -> unix time of EXPIREAT (period boards only)."""
+    now: float = field(default_factory=time.time)
+    """Cells of boards already past their retention are dropped, as the rebuild does."""
 
     def set_slot(
         self,
@@ -48,6 +51,8 @@ class BoardChanges:
     ) -> None:
         """Record the absolute value of one board cell (slot = period index * 3 + metric)."""
         key, start_ms, expires = _target(tenant_id, scope, slot, bucket, tz)
+        if expires is not None and expires <= self.now:
+            return
         boards = self.scores.get(tenant_id)
         if boards is None:
             boards = self.scores[tenant_id] = {}

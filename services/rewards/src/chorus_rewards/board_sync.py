@@ -94,22 +94,33 @@ async def update_standings(
 class BoardWriter:
     """Writes `BoardChanges` to Redis: ZADD absolute scores, EXPIREAT, PUBLISH notices."""
 
+    EXPIRY_MEMORY = 100_000
+
     def __init__(self, redis: Redis, *, attempts: int = 5, backoff: float = 0.2) -> None:
         self.redis = redis
         self.attempts = attempts
         self.backoff = backoff
+        # Keys this process already gave their EXPIREAT: a board is written by many
+        # batches, its expiry never changes, and the command costs as much as a ZADD.
+        # A key recreated after a wipe gets its expiry back from the rebuild.
+        self._expiring: set[str] = set()
 
     async def write(self, changes: BoardChanges) -> None:
         pipe = self.redis.pipeline(transaction=False)
+        new_expiries = []
         for boards in changes.scores.values():
             for key, members in boards.items():
                 pipe.zadd(key, members)
                 expires = changes.expiry.get(key)
-                if expires is not None:
+                if expires is not None and key not in self._expiring:
                     pipe.expireat(key, expires)
+                    new_expiries.append(key)
         for tenant_id in changes.scores:
             pipe.publish(*changes.notice(tenant_id))
         await pipe.execute()
+        if len(self._expiring) > self.EXPIRY_MEMORY:
+            self._expiring.clear()
+        self._expiring.update(new_expiries)
         metrics.BOARD_WRITES.inc(changes.members())
 
     async def write_after_commit(self, changes: BoardChanges) -> None:

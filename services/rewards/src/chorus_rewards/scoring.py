@@ -4,7 +4,8 @@ Order on every board: higher value first; on equal values, whoever reached the
 value earlier; on equal reach times, the smaller advocate id. Encoding the first
 two keys in the score lets Redis do all the ordering (ZRANGE, ZRANK are
 O(log n), no tie groups to resolve in reads), and the third comes for free
-because Redis orders equal scores by member, byte-wise ascending.
+because Redis orders equal scores by member, byte-wise ascending. Scores are
+integers (sent to Redis as such), exact in the double Redis stores.
 
     score = -(value * 2**TIE_BITS + (2**TIE_BITS - 1 - reached))
 
@@ -43,7 +44,7 @@ def reach_units(reached_ms: int, bucket_start_ms: int | None) -> int:
     return _clamp((reached_ms - bucket_start_ms) // 1000, 0, TIE_MAX)
 
 
-def encode_score(value: int, reached_ms: int, bucket_start_ms: int | None) -> float:
+def encode_score(value: int, reached_ms: int, bucket_start_ms: int | None) -> int:
     if not -VALUE_LIMIT < value < VALUE_LIMIT:
         value = _clamp(value, -VALUE_LIMIT + 1, VALUE_LIMIT - 1)
     if bucket_start_ms is None:
@@ -52,7 +53,7 @@ def encode_score(value: int, reached_ms: int, bucket_start_ms: int | None) -> fl
         units = (reached_ms - bucket_start_ms) // 1000
     if not 0 <= units <= TIE_MAX:
         units = _clamp(units, 0, TIE_MAX)
-    return float(-((value << TIE_BITS) + (TIE_MAX - units)))
+    return -((value << TIE_BITS) + (TIE_MAX - units))
 
 
 def decode_value(score: float) -> int:

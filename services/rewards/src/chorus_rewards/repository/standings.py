@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -9,11 +10,26 @@ from typing import Any
 import asyncpg
 
 from chorus_rewards.accrual import EARNING_KINDS
-from chorus_rewards.repository.arrays import int_array
-from chorus_rewards.standings import Standing, to_ms
+from chorus_rewards.standings import SLOTS, Standing, to_ms
 
 StandingKey = tuple[str, str, str]
 _EARNING = [k.value for k in EARNING_KINDS]
+
+
+_BUCKETS = struct.Struct(">3i")
+_SLOTS = struct.Struct(f">{SLOTS}q")
+
+
+def _unpack(row: Any) -> Standing:
+    buckets: list[int | None] = [None if b < 0 else b for b in _BUCKETS.unpack(row["buckets"])]
+    return Standing(
+        row["tenant_id"],
+        row["advocate_id"],
+        row["scope"],
+        buckets,
+        list(_SLOTS.unpack(row["vals"])),
+        list(_SLOTS.unpack(row["reached"])),
+    )
 
 
 async def load(
@@ -28,17 +44,8 @@ async def load(
         [k[1] for k in keys],
         [k[2] for k in keys],
     )
-    return {
-        (r["tenant_id"], r["advocate_id"], r["scope"]): Standing(
-            r["tenant_id"],
-            r["advocate_id"],
-            r["scope"],
-            list(r["buckets"]),
-            list(r["vals"]),
-            list(r["reached"]),
-        )
-        for r in rows
-    }
+    found = (_unpack(r) for r in rows)
+    return {(st.tenant_id, st.advocate_id, st.scope): st for st in found}
 
 
 async def save(conn: asyncpg.Connection, rows: Sequence[Standing]) -> None:
@@ -46,16 +53,15 @@ async def save(conn: asyncpg.Connection, rows: Sequence[Standing]) -> None:
         return
     await conn.execute(
         "INSERT INTO standings (tenant_id, advocate_id, scope, buckets, vals, reached) "
-        "SELECT t, v, s, b::int[], x::bigint[], r::bigint[] FROM unnest($1::text[], $2::text[], "
-        "$3::text[], $4::text[], $5::text[], $6::text[]) AS u(t, v, s, b, x, r) "
-        "ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET buckets = excluded.buckets, "
-        "vals = excluded.vals, reached = excluded.reached",
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], "
+        "$6::bytea[]) ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET "
+        "buckets = excluded.buckets, vals = excluded.vals, reached = excluded.reached",
         [r.tenant_id for r in rows],
         [r.advocate_id for r in rows],
         [r.scope for r in rows],
-        [int_array(r.buckets) for r in rows],
-        [int_array(r.values) for r in rows],
-        [int_array(r.reached) for r in rows],
+        [_BUCKETS.pack(*(-1 if b is None else b for b in r.buckets)) for r in rows],
+        [_SLOTS.pack(*r.values) for r in rows],
+        [_SLOTS.pack(*r.reached) for r in rows],
     )
 
 
@@ -68,20 +74,11 @@ async def replace_tenant(
 
 async def tenant_rows(conn: asyncpg.Connection, tenant_id: str) -> list[Standing]:
     rows = await conn.fetch(
-        "SELECT advocate_id, scope, buckets, vals, reached FROM standings WHERE tenant_id = $1",
+        "SELECT tenant_id, advocate_id, scope, buckets, vals, reached FROM standings "
+        "WHERE tenant_id = $1",
         tenant_id,
     )
-    return [
-        Standing(
-            tenant_id,
-            r["advocate_id"],
-            r["scope"],
-            list(r["buckets"]),
-            list(r["vals"]),
-            list(r["reached"]),
-        )
-        for r in rows
-    ]
+    return [_unpack(r) for r in rows]
 
 
 CellAggregate = tuple[tuple[int, int | None], tuple[int, int | None], tuple[int, int | None]]
