@@ -588,13 +588,17 @@ class Env:
 
 
 async def cleanup(args: argparse.Namespace, env: Env | None, database: str) -> None:
-    if env is not None:
+    """Remove what the run created; a failing step is reported, the others still run."""
+
+    async def redis_keys(env: Env) -> None:
         for tenant in env.tenants:
             keys = [k async for k in env.redis.scan_iter(match=f"chorus:rewards:{{{tenant}}}:*")]
             for i in range(0, len(keys), 500):
                 await env.redis.delete(*keys[i : i + 500])
         await env.redis.aclose()
         await env.pool.close()
+
+    async def topics(env: Env) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=args.bootstrap)
         await admin.start()
         try:
@@ -604,8 +608,15 @@ async def cleanup(args: argparse.Namespace, env: Env | None, database: str) -> N
                 await admin.delete_topics(doomed)
         finally:
             await admin.close()
-    with contextlib.suppress(Exception):
-        await drop_database(args.dsn, database)
+
+    steps = [("database", drop_database(args.dsn, database))]
+    if env is not None:
+        steps = [("redis keys", redis_keys(env)), ("topics", topics(env)), *steps]
+    for what, step in steps:
+        try:
+            await step
+        except Exception as exc:
+            print(f"cleanup: could not remove the {what}: {exc!r}", file=sys.stderr)
 
 
 def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
