@@ -101,14 +101,18 @@ class ShareProgress:
     paid: list[int] = field(default_factory=lambda: [0] * len(ENGAGEMENT_ACTIONS))
 
 
+_SHARE = Action.SHARE.value
+_ENGAGEMENT = tuple(a.value for a in ENGAGEMENT_ACTIONS)  # enum .value is slow on hot paths
+
+
 def cap_keys_for_share(ctx: TenantContext, p: SharePosted) -> list[CapKey]:
     day = local_date(p.posted_at, ctx.tz).toordinal()
-    return [(p.tenant_id, p.advocate_id, Action.SHARE.value, day)]
+    return [(p.tenant_id, p.advocate_id, _SHARE, day)]
 
 
 def cap_keys_for_engagement(ctx: TenantContext, p: EngagementUpdated) -> list[CapKey]:
     day = local_date(p.window_end, ctx.tz).toordinal()
-    return [(p.tenant_id, p.advocate_id, a.value, day) for a in ENGAGEMENT_ACTIONS]
+    return [(p.tenant_id, p.advocate_id, a, day) for a in _ENGAGEMENT]
 
 
 class Accrual:
@@ -171,7 +175,7 @@ class Accrual:
                 granted = -min(-raw, progress.paid[i])
             progress.paid[i] += granted
             points += granted
-            breakdown[action.value] = {"count": new - old, "points": granted, "uncapped": raw}
+            breakdown[_ENGAGEMENT[i]] = {"count": new - old, "points": granted, "uncapped": raw}
         deltas = [new - old for new, old in zip(new_counts, progress.counts, strict=True)]
         progress.sequence = p.sequence
         progress.counts = new_counts

@@ -66,8 +66,9 @@ async def update_standings(
             if row is None:
                 row = rows[key] = Standing(*key)
             changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
+            points_only = not ranks_metric(scope, 1)
             for s in changed:
-                if ranks_metric(scope, s % metrics_count):
+                if not points_only or s % metrics_count == 0:
                     p = s // metrics_count
                     bucket = row.buckets[p - 1] if p else None
                     cells[(*key, s, bucket)] = (row.values[s], row.reached[s])
