@@ -98,7 +98,9 @@ class ShareService:
             )
         caption = (request.caption or "").strip() or None
         final_text = self._final_text(item, request.network, caption)
-        warnings = await self._check_caption(caption, item, request.network, caller_token)
+        warnings = await self._check_caption(
+            caption, final_text, item, request.network, caller_token
+        )
         grant = await self._grant_for(caller, request)
         share = self._new_share(caller, request, item, caption, final_text, link_url, now, when)
         async with self.store.transaction() as work:
@@ -129,12 +131,25 @@ class ShareService:
         return text
 
     async def _check_caption(
-        self, caption: str | None, item: FeedItem, network: Network, caller_token: str
+        self,
+        caption: str | None,
+        final_text: str,
+        item: FeedItem,
+        network: Network,
+        caller_token: str,
     ) -> tuple[Violation, ...]:
+        """Check what will be posted — the final text — when the advocate wrote a caption.
+
+        The final text starts with the caption verbatim, so offsets of findings in
+        the caption are offsets into the caption. Checking the caption alone would
+        be wrong: given the category, the content service requires the disclosure,
+        which sharing appends to the caption and a bare caption lacks. Without a
+        caption the text is the approved suggested caption or title: nothing new.
+        """
         if caption is None:
             return ()
         verdict = await self.checker.check(
-            text=caption, category=item.category, network=network, caller_token=caller_token
+            text=final_text, category=item.category, network=network, caller_token=caller_token
         )
         if not verdict.ok:
             raise CaptionRejected(

@@ -63,7 +63,10 @@ async def test_the_caption_is_checked_with_the_callers_identity(
 ) -> None:
     store.items[("t1", "c1")] = make_item()
     await _share(service, caption="Hello", network=Network.X)
-    assert checker.calls == [("Hello", "product_announcements", Network.X, TOKEN)]
+    # The final text is checked: what will be posted, disclosure and hashtags included.
+    assert checker.calls == [
+        ("Hello\n\n#employee #ChorusLaunch", "product_announcements", Network.X, TOKEN)
+    ]
 
 
 async def test_a_blocked_caption_is_refused_with_its_violations_and_nothing_is_stored(
@@ -244,5 +247,6 @@ async def test_ids_that_cannot_travel_in_events_are_refused_up_front(
     service: ShareService, store: Any, make_item: Callable[..., FeedItem]
 ) -> None:
     store.items[("t1", "c1")] = make_item()
-    odd = Identity(tenant_id="t1", principal_id="user:42", roles=frozenset({Role.ADVOCATE}))
+    odd = Identity(tenant_id="t1", principal_id="u42", roles=frozenset({Role.ADVOCATE}),
+                   team_ids=frozenset({"dept:sales"}))  # fmt: skip
     assert (await _refusal(service, caller=odd)).status == 422
