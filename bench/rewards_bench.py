@@ -12,7 +12,8 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
    rate runs from its first handler call to the after-commit Redis write of the
    batch that completes N; the ratio to the raw rate is reported.
 2. freshness: the service runs as its own process (`uvicorn chorus_rewards.app:app`);
-   a steady stream of R events/s is produced, and every 100 ms a probe event
+   for each rate R (default 500 then 2,000 events/s) a steady stream of R events/s
+   is produced, and every 100 ms a probe event
    for a fresh advocate; a subscriber to the tenant's change channel sees the
    probe named in a notice and then reads the advocate's rank through the HTTP
    API; freshness = API shows it - just before the probe was sent.
@@ -23,7 +24,7 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
    connections and no gateway.
 
     .venv/bin/python bench/rewards_bench.py [--events 100000] [--advocates 20000]
-        [--tenants 10] [--batch-size 1000] [--trace-messages] [--rate 2000]
+        [--tenants 10] [--batch-size 1000] [--trace-messages] [--rates 500,2000]
         [--freshness-seconds 20] [--board 1000000] [--read-seconds 10]
         [--concurrency 16] [--workers 1] [--phases throughput,freshness,reads]
 """
@@ -415,7 +416,7 @@ def admin_headers(tenant: str) -> dict[str, str]:
     return {IDENTITY_HEADER: mint_internal_token(identity, SECRET, ttl_seconds=3600)}
 
 
-async def freshness(args: argparse.Namespace, env: Env, port: int) -> dict[str, Any]:
+async def freshness(args: argparse.Namespace, env: Env, port: int, rate: float) -> dict[str, Any]:
     tenant = env.tenants[0]
     workload = Workload(env.prefix, env.tenants, args.advocates, random.Random(7))
     producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, acks=1, linger_ms=0)
@@ -444,7 +445,7 @@ async def freshness(args: argparse.Namespace, env: Env, port: int) -> dict[str, 
         count, started = 0, time.perf_counter()
         next_probe = started
         while time.perf_counter() - started < args.freshness_seconds:
-            due = int((time.perf_counter() - started) * args.rate)
+            due = int((time.perf_counter() - started) * rate)
             while count < due:  # keep the steady rate, in small bursts
                 r = workload.record(workload.next_event(datetime.now(UTC)))
                 await producer.send(r.topic, r.value, key=r.key, headers=r.headers)
@@ -715,8 +716,10 @@ async def run(args: argparse.Namespace) -> int:
         if phases & {"freshness", "reads"}:
             async with service_process(args, env) as port:
                 if "freshness" in phases:
-                    print("freshness ...", flush=True)
-                    results["freshness"] = await freshness(args, env, port)
+                    results["freshness"] = []
+                    for rate in (float(r) for r in args.rates.split(",")):
+                        print(f"freshness at {rate:,.0f} events/s ...", flush=True)
+                        results["freshness"].append(await freshness(args, env, port, rate))
                 if "reads" in phases:
                     results["reads"] = await reads(args, env, port)
     finally:
@@ -732,7 +735,9 @@ def main() -> int:
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--trace-messages", action="store_true")
-    parser.add_argument("--rate", type=float, default=2000)
+    parser.add_argument(
+        "--rates", default="500,2000", help="freshness runs, in order (low first: no backlog)"
+    )
     parser.add_argument("--freshness-seconds", type=float, default=20)
     parser.add_argument("--board", type=int, default=1_000_000)
     parser.add_argument("--read-seconds", type=float, default=10)
