@@ -23,7 +23,7 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
    HTTP against the service process of phase 2, with C concurrent keep-alive
    connections and no gateway.
 
-    .venv/bin/python bench/rewards_bench.py [--events 100000] [--advocates 20000]
+    .venv/bin/python bench/rewards_bench.py [--events 50000] [--advocates 20000]
         [--tenants 10] [--batch-size 1000] [--trace-messages] [--rates 500,2000]
         [--freshness-seconds 20] [--board 1000000] [--read-seconds 10]
         [--concurrency 16] [--workers 1] [--phases throughput,freshness,reads]
@@ -730,7 +730,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--advocates", type=int, default=20_000)
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=1000)
