@@ -653,20 +653,17 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
             f"   target >= {TARGET_THROUGHPUT:,} events/s: "
             + ("MET" if t["rate"] >= TARGET_THROUGHPUT else "NOT MET"),
         ]
-    f = results.get("freshness")
-    if f:
-        lines += [
-            "",
-            f"2. freshness at {f['rate']:,.0f} events/s for {args.freshness_seconds:.0f}s: "
-            f"{f['seen']}/{f['probes']} probes visible in the API; p50 "
-            f"{f['p50'] * 1000:.0f} ms, p99 {f['p99'] * 1000:.0f} ms, max {f['max'] * 1000:.0f} ms",
-            f"   target p99 <= {TARGET_FRESHNESS_P99:.0f} s: "
-            + (
-                "MET"
-                if f["p99"] <= TARGET_FRESHNESS_P99 and f["seen"] == f["probes"]
-                else "NOT MET"
-            ),
-        ]
+    runs = results.get("freshness", [])
+    if runs:
+        lines += ["", "2. freshness: production -> visible through the leaderboard API (HTTP)"]
+    for f in runs:
+        met = f["p99"] <= TARGET_FRESHNESS_P99 and f["seen"] == f["probes"]
+        lines.append(
+            f"   at {f['rate']:,.0f} events/s for {args.freshness_seconds:.0f}s: "
+            f"{f['seen']}/{f['probes']} probes seen; p50 {f['p50'] * 1000:.0f} ms, p99 "
+            f"{f['p99'] * 1000:.0f} ms, max {f['max'] * 1000:.0f} ms; target p99 <= "
+            f"{TARGET_FRESHNESS_P99:.0f} s: {'MET' if met else 'NOT MET'}"
+        )
     r = results.get("reads")
     if r:
         rows = [
@@ -724,6 +721,7 @@ async def run(args: argparse.Namespace) -> int:
                     results["reads"] = await reads(args, env, port)
     finally:
         await cleanup(args, env, database)
+    print(json.dumps(results, default=str))  # the raw figures, whatever happens to the table
     print(report(args, results))
     return 0
 
