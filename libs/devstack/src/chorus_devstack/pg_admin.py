@@ -56,8 +56,9 @@ def render_conf(port: int, socket_dir: Path) -> str:
         f"unix_socket_directories = '{socket_dir}'\n"
         # Five services with pools plus test sessions need more than the default 100.
         "max_connections = 300\n"
-        # Dev data: losing the last few hundred ms of commits on a crash is acceptable.
-        "synchronous_commit = off\n"
+        # Durability as in production (synchronous_commit stays on): the delivery
+        # guarantees are tested against kill -9 and restarts here, and benchmarks
+        # must not measure a database that acknowledges commits it has not flushed.
     )
 
 
