@@ -169,3 +169,27 @@ async def _wait_event(metrics: Metrics, tenant: str, share_id: str, **totals: in
 
     await eventually(arrived, what=f"engagement.updated of {share_id} with {totals}")
     return metrics.updates.latest(tenant, share_id)
+
+
+async def test_audience_declared_with_a_share_feeds_estimated_reach(
+    metrics: Metrics, tenant: str
+) -> None:
+    first = share_posted(tenant, "shr-aud-1", advocate_id="adv-a").model_copy(
+        update={"audience_size": 1200}
+    )
+    later = share_posted(tenant, "shr-aud-2", advocate_id="adv-a").model_copy(
+        update={"audience_size": 1500}
+    )
+    silent = share_posted(tenant, "shr-aud-3", advocate_id="adv-b")
+    await metrics.produce(SHARE_POSTED, first, later, silent)
+
+    async def followers() -> dict[str, int]:
+        rows = await metrics.pool.fetch(
+            "SELECT advocate_id, followers FROM audiences WHERE tenant_id = $1", tenant
+        )
+        return {r["advocate_id"]: r["followers"] for r in rows}
+
+    async def latest_recorded() -> bool:
+        return await followers() == {"adv-a": 1500}
+
+    await eventually(latest_recorded, what="the latest declared audience of adv-a")

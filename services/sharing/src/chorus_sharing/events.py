@@ -46,4 +46,5 @@ def share_posted(share: Share, *, scheduled: bool) -> SharePosted:
         campaign_hashtags=share.campaign_hashtags,
         posted_at=share.posted_at,
         scheduled=scheduled,
+        audience_size=share.audience_size,
     )

@@ -61,7 +61,7 @@ from chorus_events.contracts.registry import (
 )
 from chorus_events.contracts.sharing import SharePosted
 
-CONTRACTS_VERSION: Final = "1.0.0"
+CONTRACTS_VERSION: Final = "1.1.0"
 """Version of the contract set as a whole (AsyncAPI `info.version`)."""
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from chorus_events.contracts.base import (
     Caption,
@@ -41,3 +41,6 @@ class SharePosted(EventPayload):
     posted_at: AwareDatetime
     scheduled: bool = False
     """True when the advocate scheduled the post and Chorus published it later."""
+    audience_size: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    """Followers/connections the advocate declared for this network, if given: the basis
+    of *estimated* reach where the network reports no impressions (added in contracts 1.1.0)."""

@@ -40,7 +40,32 @@ async def insert_shares(
         [json.dumps(hashtags.extract(s.caption)) for s in shares],
         [s.posted_at for s in shares],
     )
+    await _record_audiences(conn, shares)
     return [(r["tenant_id"], r["share_id"]) for r in rows]
+
+
+async def _record_audiences(conn: asyncpg.Connection, shares: Sequence[SharePosted]) -> None:
+    """Audience sizes declared with a share feed estimated reach like PUT /audiences does.
+
+    The latest share of a batch wins per advocate and network (shares arrive in order
+    per advocate); a later PUT /audiences or share overwrites it.
+    """
+    latest: dict[tuple[str, str, str], int] = {}
+    for s in shares:
+        if s.audience_size is not None:
+            latest[(s.tenant_id, s.advocate_id, s.network.value)] = s.audience_size
+    if not latest:
+        return
+    await conn.execute(
+        "INSERT INTO audiences (tenant_id, advocate_id, network, followers) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) "
+        "ON CONFLICT (tenant_id, advocate_id, network) DO UPDATE "
+        "SET followers = excluded.followers, updated_at = now()",
+        [k[0] for k in latest],
+        [k[1] for k in latest],
+        [k[2] for k in latest],
+        list(latest.values()),
+    )
 
 
 async def upsert_content(conn: asyncpg.Connection, item: ContentApproved) -> None:
