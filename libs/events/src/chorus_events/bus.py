@@ -23,30 +23,45 @@ log = logging.getLogger(__name__)
 
 
 class KafkaPublisher:
-    def __init__(self, bootstrap: str, service: str, *, request_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        service: str,
+        *,
+        request_timeout_ms: int = 10_000,
+        linger_ms: int = 5,
+    ) -> None:
         self.bootstrap = bootstrap
         self.service = service
         self.request_timeout_ms = request_timeout_ms
+        # 5 ms batches the relay's bursts; a latency-bound caller (a click that must be
+        # durable before its redirect) passes 0.
+        self.linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
+        # Concurrent first publishes must not each build (and leak) a producer.
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
         if self._producer is not None:
             return
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
-            request_timeout_ms=self.request_timeout_ms,
-            client_id=f"chorus-{self.service}",
-        )
-        try:
-            await producer.start()
-        except BaseException:
-            # A producer that failed to start is not reusable: close it, build anew next time.
-            await producer.stop()
-            raise
-        self._producer = producer
+        async with self._starting:
+            if self._producer is not None:
+                return
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=self.linger_ms,
+                request_timeout_ms=self.request_timeout_ms,
+                client_id=f"chorus-{self.service}",
+            )
+            try:
+                await producer.start()
+            except BaseException:
+                # A producer that failed to start is not reusable: close it, build anew.
+                await producer.stop()
+                raise
+            self._producer = producer
 
     async def stop(self) -> None:
         producer, self._producer = self._producer, None

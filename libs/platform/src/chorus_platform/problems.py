@@ -30,9 +30,12 @@ class ProblemError(Exception):
     type_slug: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
+    def __init__(
+        self, detail: str, *, headers: Mapping[str, str] | None = None, **extensions: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = dict(headers or {})
         self.extensions = extensions
 
 
@@ -108,6 +111,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             type_slug=exc.type_slug,
             instance=request.url.path,
             extensions=exc.extensions,
+            headers=exc.headers or None,
         )
 
     @app.exception_handler(RequestValidationError)

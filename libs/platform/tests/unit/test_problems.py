@@ -74,3 +74,23 @@ def test_unexpected_errors_hide_internals() -> None:
     assert response.status_code == 500
     assert "secret internals" not in response.text
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+
+
+def test_a_problem_can_carry_response_headers() -> None:
+    from chorus_platform.problems import ProblemError
+
+    class SlowDown(ProblemError):
+        status, type_slug, title = 429, "rate-limited", "Too many requests"
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/busy")
+    def busy() -> None:
+        raise SlowDown("daily cap reached", headers={"Retry-After": "60"}, limit=10)
+
+    response = TestClient(app).get("/busy")
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "60"
+    assert response.json()["limit"] == 10
+    assert "headers" not in response.json()
