@@ -344,8 +344,10 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def service_process(args: argparse.Namespace, env: Env) -> AsyncIterator[int]:
-    """The rewards service in its own process(es), consuming the bench topics."""
+async def service_process(
+    args: argparse.Namespace, env: Env, prefix: str, consume: bool
+) -> AsyncIterator[int]:
+    """The rewards service in its own process(es); consuming topics under `prefix` or not."""
     port = free_port()
     service_env = os.environ | {
         "CHORUS_DATABASE_URL": env.dsn,
@@ -353,7 +355,8 @@ async def service_process(args: argparse.Namespace, env: Env) -> AsyncIterator[i
         "CHORUS_REDIS_URL": args.redis,
         "CHORUS_INTERNAL_TOKEN_SECRET": SECRET,
         "CHORUS_LOG_LEVEL": "WARNING",
-        "CHORUS_REWARDS_TOPIC_PREFIX": env.prefix,
+        "CHORUS_REWARDS_TOPIC_PREFIX": prefix,
+        "CHORUS_REWARDS_CONSUMERS_ENABLED": "true" if consume else "false",
         "CHORUS_REWARDS_CONSUMER_GROUP": f"bench-svc-{uuid.uuid4().hex[:8]}",
         "CHORUS_REWARDS_OUTBOX_RELAY_ENABLED": "false",
         "CHORUS_REWARDS_SCHEDULER_ENABLED": "false",
@@ -416,9 +419,11 @@ def admin_headers(tenant: str) -> dict[str, str]:
     return {IDENTITY_HEADER: mint_internal_token(identity, SECRET, ttl_seconds=3600)}
 
 
-async def freshness(args: argparse.Namespace, env: Env, port: int, rate: float) -> dict[str, Any]:
+async def freshness(
+    args: argparse.Namespace, env: Env, prefix: str, port: int, rate: float
+) -> dict[str, Any]:
     tenant = env.tenants[0]
-    workload = Workload(env.prefix, env.tenants, args.advocates, random.Random(7))
+    workload = Workload(prefix, env.tenants, args.advocates, random.Random(int(rate)))
     producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, acks=1, linger_ms=0)
     await producer.start()
     http = RawHttp(port, admin_headers(tenant))
@@ -582,10 +587,11 @@ class Env:
     tenants: list[str]
     pool: asyncpg.Pool
     redis: Redis
+    extra_topics: list[str] = field(default_factory=list)
 
     @property
     def topics(self) -> list[str]:
-        return [s.topic for s in consumed_specs(self.prefix)]
+        return [s.topic for s in consumed_specs(self.prefix)] + self.extra_topics
 
 
 async def cleanup(args: argparse.Namespace, env: Env | None, database: str) -> None:
@@ -710,15 +716,21 @@ async def run(args: argparse.Namespace) -> int:
         await ensure_topics(args.bootstrap, env.topics + [f"{t}.dlq" for t in env.topics], 3)
         if "throughput" in phases:
             results["throughput"] = await throughput(args, env)
-        if phases & {"freshness", "reads"}:
-            async with service_process(args, env) as port:
-                if "freshness" in phases:
-                    results["freshness"] = []
-                    for rate in (float(r) for r in args.rates.split(",")):
-                        print(f"freshness at {rate:,.0f} events/s ...", flush=True)
-                        results["freshness"].append(await freshness(args, env, port, rate))
-                if "reads" in phases:
-                    results["reads"] = await reads(args, env, port)
+        if "freshness" in phases:
+            results["freshness"] = []
+            for i, rate in enumerate(float(r) for r in args.rates.split(",")):
+                # Own topics per run: the service starts with no backlog of earlier phases.
+                prefix = f"{env.prefix}f{i}."
+                topics = [s.topic for s in consumed_specs(prefix)]
+                env.extra_topics += topics
+                await ensure_topics(args.bootstrap, topics + [f"{t}.dlq" for t in topics], 3)
+                async with service_process(args, env, prefix, consume=True) as port:
+                    print(f"freshness at {rate:,.0f} events/s ...", flush=True)
+                    results["freshness"].append(await freshness(args, env, prefix, port, rate))
+        if "reads" in phases:
+            # Reads alone: this service process consumes nothing.
+            async with service_process(args, env, env.prefix, consume=False) as port:
+                results["reads"] = await reads(args, env, port)
     finally:
         await cleanup(args, env, database)
     print(json.dumps(results, default=str))  # the raw figures, whatever happens to the table
