@@ -1,8 +1,9 @@
 """The ledger consumer as a service worker: the backbone's `ConsumerRunner`, configured.
 
 Built here rather than with `chorus_events.workers.consumer` because that factory
-does not pass `trace_messages` (per-event spans cost about two thirds of the
-runner's throughput) nor a topic prefix (isolated test and benchmark runs).
+passes neither `trace_messages` (per-event spans are the runner's largest cost
+when they are exported) nor topics of our choosing (a prefix isolates test and
+benchmark runs from everyone else's events on the shared topics).
 """
 
 from __future__ import annotations

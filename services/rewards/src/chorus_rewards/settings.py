@@ -16,8 +16,9 @@ class RewardsSettings(ServiceSettings):
     """How long a batch waits to fill: the floor of leaderboard freshness under light load."""
     topic_prefix: str = ""
     """Prefix of the consumed topic names; isolated test and benchmark runs only."""
-    trace_messages: bool = True
-    """One consumer span per event; off trades per-event traces for throughput."""
+    trace_messages: bool | None = None
+    """One consumer span per event: None = only when spans are exported (the runner's
+    default); false trades per-event traces for throughput even then."""
 
     # --- leaderboards ----------------------------------------------------------
     leaderboard_max_limit: int = Field(default=100, ge=1, le=1000)
