@@ -47,7 +47,9 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def serve(app: FastAPI, port: int) -> AsyncIterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    # A bounded graceful shutdown: an open stream must not hold the session's teardown.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            timeout_graceful_shutdown=3)  # fmt: skip
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     started = asyncio.get_running_loop().time()

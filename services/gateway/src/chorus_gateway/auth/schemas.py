@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chorus_gateway.directory.schemas import Email, Password
+from chorus_gateway.directory.schemas import ID_PATTERN, Email, Password
 
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tenant_id: Annotated[str, Field(min_length=1, max_length=64)]
+    tenant_id: Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
     email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
 

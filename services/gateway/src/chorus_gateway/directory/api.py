@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from chorus_gateway.auth.principal import Principal
 from chorus_gateway.deps import Caller, Runtime
 from chorus_gateway.directory.schemas import (
+    ID_PATTERN,
     ApiKeyCreated,
     ApiKeyIn,
     ApiKeyOut,
@@ -35,7 +36,7 @@ from chorus_gateway.directory.schemas import (
 )
 
 router = APIRouter(prefix="/v1/directory", tags=["directory"])
-IdPath = Annotated[str, Path(min_length=1, max_length=64)]
+IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 CursorQ = Annotated[str | None, Query(max_length=200, description="next_cursor of the last page")]
 LimitQ = Annotated[int, Query(ge=1, le=200)]
 
@@ -99,7 +100,7 @@ async def list_people(
     caller: Caller,
     rt: Runtime,
     role: Role | None = None,
-    team: Annotated[str | None, Query(max_length=64)] = None,
+    team: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN)] = None,
     enrolment: Enrolment | None = None,
     cursor: CursorQ = None,
     limit: LimitQ = 50,

@@ -29,8 +29,15 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _printable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no name needs a control character.
+    if not value.isprintable():
+        raise ValueError("must not contain control characters")
+    return value
+
+
 def _email(value: str) -> str:
-    if not _EMAIL.match(value):
+    if not _EMAIL.match(value) or not value.isprintable():
         raise ValueError("not an email address")
     return value.lower()
 
@@ -46,8 +53,10 @@ TimeZone = Annotated[
     str, Field(max_length=64, examples=["Europe/Paris"]), AfterValidator(_time_zone)
 ]
 Email = Annotated[str, Field(max_length=320, examples=["ada@example.com"]), AfterValidator(_email)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
+Subject = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_printable)]
 Password = Annotated[str, Field(min_length=12, max_length=256)]
 Scopes = Annotated[
     list[str], Field(min_length=1, max_length=20, examples=[["content:write"]]),
@@ -108,7 +117,7 @@ class PersonIn(_In):
     roles: Annotated[list[Role], Field(min_length=1, max_length=4)]
     team_ids: Annotated[list[Id], Field(max_length=100)] = []
     enrolment: Enrolment = Enrolment.INVITED
-    external_subject: Annotated[str | None, Field(min_length=1, max_length=255)] = None
+    external_subject: Subject | None = None
     """The `sub` of this person's tokens from the tenant's identity provider."""
     password: Password | None = None
     """For the built-in login; leave it out for people who sign in with SSO."""
@@ -119,7 +128,7 @@ class PersonPatch(_In):
     roles: Annotated[list[Role] | None, Field(min_length=1, max_length=4)] = None
     team_ids: Annotated[list[Id] | None, Field(max_length=100)] = None
     enrolment: Enrolment | None = None
-    external_subject: Annotated[str | None, Field(min_length=1, max_length=255)] = None
+    external_subject: Subject | None = None
 
 
 class PersonOut(BaseModel):

@@ -78,6 +78,8 @@ class DirectoryService:
             raise Conflict(f"already exists: {exc.detail or exc}") from exc
         except asyncpg.ForeignKeyViolationError as exc:
             raise UnprocessableEntity("unknown team in team_ids", field="team_ids") from exc
+        except asyncpg.CharacterNotInRepertoireError as exc:  # a NUL the schemas let through
+            raise UnprocessableEntity("text must not contain NUL characters") from exc
 
     # -- tenant
     async def tenant(self, tenant_id: str) -> TenantOut:

@@ -82,11 +82,14 @@ async def proxy(request: Request) -> Response:
         raise MethodNotAllowed(f"{request.method} is not allowed on {path}")
     token = runtime.minter.token_for(principal) if principal is not None else None
     body = await _body(request)
+    # Forward the path as the client encoded it: decoding and re-encoding could change
+    # what the service routes on (and a decoded control character is not a valid URL).
+    raw_path: bytes = request.scope.get("raw_path") or path.encode()
     upstream = await runtime.upstreams.send(
         UpstreamRequest(
             service=service,
             method=request.method,
-            path=path,
+            path=raw_path.decode("latin-1"),
             query=request.scope.get("query_string", b""),
             headers=_outgoing_headers(request, token),
             body=body,

@@ -71,7 +71,10 @@ class Upstreams:
     async def send(self, request: UpstreamRequest) -> httpx.Response:
         """The service's response, its body not yet read (the caller closes it)."""
         base = self.urls[request.service]
-        url = httpx.URL(base + request.path, query=request.query)
+        try:
+            url = httpx.URL(base + request.path, query=request.query)
+        except httpx.InvalidURL as exc:
+            raise ProblemError(f"the request path cannot be forwarded: {exc}") from exc
         retry = request.method in IDEMPOTENT and isinstance(request.body, bytes)
         attempts = self.retries + 1 if retry else 1
         for attempt in range(attempts):
