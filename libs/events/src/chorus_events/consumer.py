@@ -47,6 +47,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from chorus_platform.metrics import (
+    AFTER_COMMIT_FAILURES,
     CONSUMER_BATCH_LATENCY,
     CONSUMER_BATCH_SIZE,
     CONSUMER_LAG,
@@ -92,6 +93,7 @@ class ConsumerConfig:
     backoff_initial: float = 0.2
     backoff_max: float = 10.0
     partitions: int = 3
+    after_commit_attempts: int = 6
     trace_messages: bool | None = None
     """A span per message; None: only when spans are exported (see spans_exported)."""
     dead_letter_policy: Callable[[], DeadLetterPolicy] = DeadLetterPolicy
@@ -149,6 +151,8 @@ class ConsumerRunner:
         # Highest offset per partition already counted by the DLQ policy: a batch that
         # is retried (Kafka down while dead-lettering) must not count its poison twice.
         self._policy_seen: dict[tuple[str, int], int] = {}
+        # The read-ahead: the next batch, fetched and decoded while this one commits.
+        self._prefetch: asyncio.Task[_Fetched] | None = None
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -197,22 +201,18 @@ class ConsumerRunner:
             await self._connect()
             # The next batch is fetched and decoded while this one's transaction runs:
             # Python work overlaps Postgres work instead of adding to it.
-            prefetch: asyncio.Task[_Fetched] | None = None
             while not self._stopping.is_set():
-                fetched = await (prefetch or self._fetch())
-                prefetch = None
+                fetched = await (self._prefetch or self._fetch())
+                self._prefetch = None
                 if fetched.messages:
-                    prefetch = asyncio.create_task(self._fetch())
+                    self._prefetch = asyncio.create_task(self._fetch())
                     failure = await self._handle(fetched)
                     if failure is not None:
                         # Cancel the read-ahead *before* seeking, so no record fetched
                         # past the rewind point can be handled out of order.
-                        await _cancel(prefetch)
-                        prefetch = None
+                        await self._cancel_prefetch()
                         await self._rewind(fetched.messages, failure)
                 await self._commit(force=False)
-            if prefetch is not None:
-                await _cancel(prefetch)
         except DeadLetterLimitExceeded as exc:
             self.failure = exc
             log.error("consumer %s stopped: %s", self.config.group, exc)
@@ -221,7 +221,17 @@ class ConsumerRunner:
             log.exception("consumer %s crashed", self.config.group)
         finally:
             CONSUMER_RUNNING.labels(self.service, self.config.group).set(0)
+            await self._cancel_prefetch()
             await self._close()
+
+    async def _cancel_prefetch(self) -> None:
+        task, self._prefetch = self._prefetch, None
+        if task is not None:
+            task.cancel()
+            # Whatever it ended with (cancelled, or the consumer stopped under it), the
+            # records it read are dropped: they will be fetched again from the position.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def _connect(self) -> None:
         backoff = self.config.backoff_initial
@@ -402,8 +412,35 @@ class ConsumerRunner:
             for span in spans:
                 span.end()
         if after is not None:
-            await after()
+            await self._after_commit(after)
         return []
+
+    async def _after_commit(self, after: AfterCommit) -> None:
+        """Run a committed batch's side effect, retrying it in place.
+
+        It must not fail the batch: the transaction is committed, so a rewind would
+        redeliver the events as duplicates and the effect would never run. Being
+        idempotent by contract, it is retried with backoff; past the attempts the
+        loss is logged and counted — the derived state (Redis) is rebuilt from
+        Postgres, the source of truth.
+        """
+        delay = self.config.backoff_initial
+        for attempt in range(1, self.config.after_commit_attempts + 1):
+            try:
+                await after()
+                return
+            except Exception as exc:
+                if attempt == self.config.after_commit_attempts or self._stopping.is_set():
+                    AFTER_COMMIT_FAILURES.labels(self.service, self.config.group).inc()
+                    log.error(
+                        "after-commit effect of %s failed %d times, giving up: %r",
+                        self.config.group,
+                        attempt,
+                        exc,
+                    )
+                    return
+                await self._pause(delay)
+                delay = min(delay * 2, self.config.backoff_max)
 
     async def _apply_once(self, items: list[tuple[Message, Envelope[Any]]]) -> AfterCommit | None:
         unique: dict[str, tuple[Message, Envelope[Any]]] = {}
@@ -496,12 +533,6 @@ class ConsumerRunner:
 class _Fetched:
     messages: list[Message]
     decoded: list[tuple[Message, Envelope[Any] | PoisonMessage]]
-
-
-async def _cancel(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -34,6 +34,7 @@ def consumer(
     *,
     batch_size: int = 500,
     batch_timeout_ms: int = 200,
+    trace_messages: bool | None = None,
 ) -> WorkerFactory:
     def build(ctx: ServiceContext) -> Worker:
         runner = ConsumerRunner(
@@ -47,6 +48,7 @@ def consumer(
                 batch_size=batch_size,
                 batch_timeout_ms=batch_timeout_ms,
                 partitions=ctx.settings.kafka_partitions,
+                trace_messages=trace_messages,
             ),
         )
         ctx.extras.setdefault("consumers", []).append(runner)

@@ -271,3 +271,38 @@ async def _read_all(bootstrap: str, topic: str, n: int) -> list[dict[str, str]]:
         return out
     finally:
         await consumer.stop()
+
+
+async def test_a_failing_after_commit_effect_is_retried_not_lost(backbone: Backbone) -> None:
+    attempts = 0
+    effected: list[int] = []
+
+    async def with_side_effect(
+        batch: Sequence[Envelope[Any]], conn: asyncpg.Connection
+    ) -> AfterCommit | None:
+        await record_effects(batch, conn)
+        seqs = [env.payload.seq for env in batch]
+
+        async def side_effect() -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts <= 2:
+                raise ConnectionError("redis went away")
+            effected.extend(seqs)
+
+        return side_effect
+
+    relay = backbone.relay()
+    runner = backbone.runner("g-after", with_side_effect, backoff_initial=0.05)
+    await backbone.append(range(20))
+    await relay.start()
+    await runner.start()
+    try:
+        await eventually(lambda: _at_least(len(effected), 20), what="side effects of all 20")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await relay.stop()
+    assert sorted(effected) == list(range(20))
+    assert await _distinct_and_total(backbone) == (20, 20)
+    assert runner.stats.retries == 0, "a committed batch is never rewound"

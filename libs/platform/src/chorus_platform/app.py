@@ -90,10 +90,12 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             "redis": redis_probe(redis),
             "kafka": kafka_probe(settings.kafka_bootstrap),
         }
-        workers = [factory(ctx) for factory in spec.workers]
         started: list[Worker] = []
         try:
-            for worker in workers:
+            # Built and started one by one, so a worker may use what an earlier one
+            # put in `ctx.extras` when it started.
+            for factory in spec.workers:
+                worker = factory(ctx)
                 await worker.start()
                 started.append(worker)
             log.info("service started", extra={"workers": len(started)})

@@ -15,7 +15,15 @@ import asyncpg
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb <-> Python objects both ways, so repositories pass dicts, not strings.
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # Binary jsonb (a version byte, then the text) also serves COPY, whose binary
+    # protocol has no text-format fallback.
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=lambda v: b"\x01" + json.dumps(v).encode(),
+        decoder=lambda b: json.loads(b[1:]),
+        schema="pg_catalog",
+        format="binary",
+    )
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 

@@ -63,6 +63,12 @@ CONSUMER_BATCH_LATENCY = Histogram(
     ["service", "group"],
     buckets=_LATENCY_BUCKETS,
 )
+AFTER_COMMIT_FAILURES = Counter(
+    "chorus_consumer_after_commit_failures_total",
+    "Committed batches whose side effect (e.g. Redis rankings) failed every retry: "
+    "derived state is stale until rebuilt from Postgres.",
+    ["service", "group"],
+)
 CONSUMER_RUNNING = Gauge(
     "chorus_consumer_running",
     "1 while a consumer group's runner is alive; 0 once it stopped or crashed (alert on it).",
