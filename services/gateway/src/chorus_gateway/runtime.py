@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import httpx
 from chorus_platform.app import ServiceContext
 
@@ -29,7 +30,7 @@ from chorus_gateway.openapi.catalog import OpenApiCatalog
 from chorus_gateway.routing.identity import IdentityMinter
 from chorus_gateway.routing.policy import Policy
 from chorus_gateway.routing.table import RouteTable
-from chorus_gateway.routing.upstream import Upstreams, new_client
+from chorus_gateway.routing.upstream import Upstreams, new_session
 from chorus_gateway.settings import GatewaySettings
 
 EXTRAS_KEY = "gateway"
@@ -61,6 +62,7 @@ class GatewayRuntime:
         self.routes = RouteTable(settings.routes, settings.upstream_urls())
         self._clients: list[httpx.AsyncClient] = []
         self._last_used: LastUsedRecorder | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -70,10 +72,12 @@ class GatewayRuntime:
                                  s.dev_key_path)  # fmt: skip
         self.issuer = LocalIssuer(key, s.public_url, s.token_audience, s.access_token_ttl_seconds)
         jwks_client = httpx.AsyncClient(timeout=s.jwks_fetch_timeout, trust_env=False)
-        upstream_client = new_client(
+        self._session = new_session(
             s.upstream_connect_timeout, s.upstream_read_timeout, s.upstream_max_connections
         )
-        self._clients = [jwks_client, upstream_client]
+        # httpx for the occasional fetches (JWKS, OpenAPI documents); aiohttp on the hot path.
+        fetch_client = httpx.AsyncClient(timeout=s.upstream_read_timeout, trust_env=False)
+        self._clients = [jwks_client, fetch_client]
         issuers = [
             TrustedIssuer(self.issuer.issuer, s.token_audience, "chorus_tenant",
                           LocalKeys(self.issuer.kid, self.issuer.jwk), local=True),
@@ -93,14 +97,14 @@ class GatewayRuntime:
             s.principal_cache_seconds,
         )  # fmt: skip
         self.directory = DirectoryService(self.ctx.pool, pepper, self.authenticator.forget)
-        self.upstreams = Upstreams(upstream_client, s.upstream_urls(), s.upstream_retries)
+        self.upstreams = Upstreams(self._session, s.upstream_urls(), s.upstream_retries)
         self.minter = IdentityMinter(secret, s.identity_ttl_seconds)
         self.limiter = RateLimiter(self.ctx.redis)
         self.idempotency = IdempotencyStore(
             self.ctx.redis, s.idempotency_ttl_seconds, s.idempotency_lease_seconds
         )
         self.catalog = OpenApiCatalog(
-            upstream_client, self.routes, self.policy, self.own_openapi, s.public_url,
+            fetch_client, self.routes, self.policy, self.own_openapi, s.public_url,
             s.openapi_refresh_seconds,
         )  # fmt: skip
         await self.catalog.start()
@@ -119,3 +123,5 @@ class GatewayRuntime:
             await self._last_used.stop()
         for client in self._clients:
             await client.aclose()
+        if self._session is not None:
+            await self._session.close()

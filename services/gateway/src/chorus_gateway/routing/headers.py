@@ -21,9 +21,16 @@ NEVER_FORWARDED = HOP_BY_HOP | {
 NOT_RETURNED = HOP_BY_HOP | {"x-request-id", "server", "date"}
 
 
-def request_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    return [(k, v) for k, v in raw if k.decode("latin-1").lower() not in NEVER_FORWARDED]
+def request_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """ASGI's lower-cased byte pairs, minus what must not cross, as text for the client."""
+    out = []
+    for key, value in raw:
+        name = key.decode("latin-1")
+        if name not in NEVER_FORWARDED:
+            out.append((name, value.decode("latin-1")))
+    return out
 
 
 def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    return [(k, v) for k, v in raw if k.decode("latin-1").lower() not in NOT_RETURNED]
+    """The service's header pairs (as received), minus hop-by-hop and our own."""
+    return [(k.lower(), v) for k, v in raw if k.decode("latin-1").lower() not in NOT_RETURNED]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
-import httpx
+import aiohttp
 from chorus_platform.identity import IDENTITY_HEADER
 from chorus_platform.observability.logging import request_id_var
 from chorus_platform.problems import NotFound, ProblemError
@@ -20,17 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from chorus_gateway.routing.headers import request_headers, response_headers
-from chorus_gateway.routing.upstream import (
-    BUFFER_LIMIT,
-    BadUpstream,
-    UpstreamRequest,
-    UpstreamTimeout,
-)
+from chorus_gateway.routing.upstream import BUFFER_LIMIT, UpstreamRequest, failure
 
 if TYPE_CHECKING:
     from chorus_gateway.runtime import GatewayRuntime
 
-_IDENTITY = IDENTITY_HEADER.lower().encode()
+_IDENTITY = IDENTITY_HEADER.lower()
 
 
 class MethodNotAllowed(ProblemError):
@@ -47,27 +42,27 @@ async def _body(request: Request) -> bytes | AsyncIterator[bytes]:
     return request.stream()
 
 
-def _outgoing_headers(request: Request, token: str | None) -> list[tuple[bytes, bytes]]:
+def _outgoing_headers(request: Request, token: str | None) -> list[tuple[str, str]]:
     headers = request_headers(request.scope["headers"])
     if token is not None:
-        headers.append((_IDENTITY, token.encode()))
+        headers.append((_IDENTITY, token))
     request_id = request_id_var.get()
     if request_id:
-        headers.append((b"x-request-id", request_id.encode()))
+        headers.append(("x-request-id", request_id))
     # One X-Forwarded-For, the caller's address last: a service behind a trusting proxy
     # layer (uvicorn's proxy headers) takes the right-most hop it does not trust.
     hops = [h for h in [request.headers.get("x-forwarded-for")] if h]
     if request.client:
         hops.append(request.client.host)
     if hops:
-        headers.append((b"x-forwarded-for", ", ".join(hops).encode()))
+        headers.append(("x-forwarded-for", ", ".join(hops)))
     carrier: dict[str, str] = {}
     # The gateway's server span becomes the parent of the service's, when tracing is on;
     # otherwise the caller's own traceparent (kept above) passes through unchanged.
     propagate.inject(carrier)
     if carrier:
-        headers = [(k, v) for k, v in headers if k not in (b"traceparent", b"tracestate")]
-        headers += [(k.encode(), v.encode()) for k, v in carrier.items()]
+        headers = [(k, v) for k, v in headers if k not in ("traceparent", "tracestate")]
+        headers += list(carrier.items())
     return headers
 
 
@@ -98,27 +93,24 @@ async def proxy(request: Request) -> Response:
     return await _relay(upstream, service)
 
 
-async def _relay(upstream: httpx.Response, service: str) -> Response:
-    headers = response_headers(upstream.headers.raw)
-    length = upstream.headers.get("content-length")
-    try:
-        if length is not None and length.isdigit() and int(length) <= BUFFER_LIMIT:
-            content = await upstream.aread()
-            await upstream.aclose()
-            response = Response(content, status_code=upstream.status_code)
-            sized = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-            response.raw_headers = [*sized, (b"content-length", str(len(content)).encode())]
-            return response
-    except httpx.TimeoutException as exc:
-        await upstream.aclose()
-        raise UpstreamTimeout(f"the {service} service did not answer in time") from exc
-    except httpx.HTTPError as exc:
-        await upstream.aclose()
-        raise BadUpstream(f"the {service} service gave no valid answer") from exc
+async def _relay(upstream: aiohttp.ClientResponse, service: str) -> Response:
+    headers = response_headers(upstream.raw_headers)
+    length = upstream.content_length
+    if length is not None and length <= BUFFER_LIMIT:
+        try:
+            content = await upstream.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise failure(service, exc) from exc
+        finally:
+            upstream.release()
+        response = Response(content, status_code=upstream.status)
+        sized = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        response.raw_headers = [*sized, (b"content-length", str(len(content)).encode())]
+        return response
     streamed = StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        background=BackgroundTask(upstream.aclose),
+        upstream.content.iter_any(),
+        status_code=upstream.status,
+        background=BackgroundTask(upstream.release),
     )
     streamed.raw_headers = headers
     return streamed
