@@ -1,7 +1,8 @@
 """Keeps the merged OpenAPI document current: fetched at start-up, then refreshed.
 
-A service that is not up yet is retried every few seconds (its paths are missing
-from the document until then); once all answered, every `refresh_seconds`.
+A service that is not up yet is retried with a doubling delay (its paths are missing
+from the document until then); once all answered, every `refresh_seconds`. The
+document is rebuilt only when a service's document changed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from chorus_gateway.routing.policy import Policy
 from chorus_gateway.routing.table import RouteTable
 
 log = logging.getLogger(__name__)
-RETRY_SECONDS = 5.0
+FIRST_RETRY_SECONDS = 2.0
 API_VERSION = "1.0.0"
 
 
@@ -41,6 +42,7 @@ class OpenApiCatalog:
         self.refresh_seconds = refresh_seconds
         self.service_docs: dict[str, dict[str, Any]] = {}
         self.document: dict[str, Any] = {}
+        self._own: dict[str, Any] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def services(self) -> list[str]:
@@ -48,22 +50,28 @@ class OpenApiCatalog:
 
     async def refresh(self) -> bool:
         """Fetch every service's document; True when all answered."""
-        complete = True
+        complete, changed = True, False
         for service in self.services():
             url = f"{self.routes.upstreams[service].rstrip('/')}/openapi.json"
             try:
                 answer = await self.client.get(url)
                 answer.raise_for_status()
-                self.service_docs[service] = answer.json()
+                fetched = answer.json()
             except (httpx.HTTPError, ValueError) as exc:
                 complete = False
                 log.info("OpenAPI of %s not available yet: %s", service, exc)
-        self.rebuild()
+                continue
+            changed = changed or self.service_docs.get(service) != fetched
+            self.service_docs[service] = fetched
+        if changed or not self.document:
+            self.rebuild()
         return complete
 
     def rebuild(self) -> None:
+        if self._own is None:  # the gateway's own routes never change while it runs
+            self._own = self.gateway_doc()
         self.document = merge(
-            self.gateway_doc(),
+            self._own,
             self.service_docs,
             lambda service, path: self.routes.service_for(path) == service,
             self.policy,
@@ -73,9 +81,14 @@ class OpenApiCatalog:
         )
 
     async def _run(self) -> None:
+        retry = FIRST_RETRY_SECONDS
         while True:
-            complete = await self.refresh()
-            await asyncio.sleep(self.refresh_seconds if complete else RETRY_SECONDS)
+            if await self.refresh():
+                retry = FIRST_RETRY_SECONDS
+                await asyncio.sleep(self.refresh_seconds)
+            else:  # a service still starting, or down: back off up to the refresh interval
+                await asyncio.sleep(retry)
+                retry = min(retry * 2, self.refresh_seconds)
 
     async def start(self) -> None:
         self.rebuild()
