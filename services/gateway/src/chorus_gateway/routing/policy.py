@@ -9,6 +9,7 @@ four-eyes rule): the gateway's rules are the coarse outer wall, never the only o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -129,8 +130,13 @@ RULES: tuple[Rule, ...] = (
 class Policy:
     def __init__(self, rules: Iterable[Rule] = RULES) -> None:
         self.rules = tuple(rules)
+        # Hot paths repeat (a leaderboard, a feed): remember their verdict per instance.
+        self.match = functools.lru_cache(maxsize=4096)(self._match)  # type: ignore[method-assign]
 
     def match(self, method: str, path: str) -> Rule | None:
+        return self._match(method, path)
+
+    def _match(self, method: str, path: str) -> Rule | None:
         segments = _segments(path)
         for candidate in self.rules:
             if candidate.matches(method, segments):
