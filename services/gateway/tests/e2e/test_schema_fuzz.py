@@ -6,6 +6,10 @@ service's operation are that service's defects: they are reported as warnings
 (each with schemathesis's reproduction), and fail the test too when
 CHORUS_FUZZ_STRICT=1, so CI stays green while a service's owners fix theirs.
 
+This module's name sorts after the other end-to-end modules on purpose: it posts
+arbitrary (valid by schema) data into the shared session's services, and the
+journey test must not depend on what that leaves behind in the event streams.
+
 Runs as an admin of a fresh tenant (the widest access, so the most code runs)
 with a bounded number of examples per operation. Schemathesis calls with
 `requests` (blocking), so it runs in a worker thread while this event loop
