@@ -182,7 +182,9 @@ async def test_a_fraud_correction_lowers_points_and_rank(
     rewards: RewardsApp, kafka_bootstrap: str, tenant: str
 ) -> None:
     prefix, admin = rewards.settings.topic_prefix, rewards.headers(tenant)
-    at = datetime.now(UTC) - timedelta(hours=2)
+    # Yesterday mid-morning: the shares, their clicks and the correction all fall on
+    # one day whatever the time of the run (two hours back could straddle midnight).
+    at = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) - timedelta(days=1)
     counters = {}
     events: list[Any] = []
     for advocate, clicks in (("ann", 100), ("ben", 60), ("cat", 30)):
