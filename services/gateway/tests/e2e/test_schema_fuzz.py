@@ -29,7 +29,7 @@ from .conftest import Stack, new_org
 
 schemathesis = pytest.importorskip("schemathesis", reason="the gateway's `fuzz` extra")
 
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 4
 # Streams never end; changing the tenant's own limits mid-run would only fuzz 429s.
 EXCLUDED = {("GET", "/v1/leaderboards/stream"), ("GET", "/v1/leaderboards/{metric}/stream"),
             ("PATCH", "/v1/directory/tenant")}  # fmt: skip
