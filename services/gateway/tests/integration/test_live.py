@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -60,8 +61,10 @@ async def test_changes_stream_and_replay_after_reconnect(
             assert answer.headers["content-type"].startswith("text/event-stream")
             stream = events(answer)
             await asyncio.sleep(0.2)  # the hub now reads this tenant's buffer
+            published = time.monotonic()
             await publish(redis, tenant.id, ["points:tenant:all"], ["p_1", "p_2"])
             first = await next_event(stream)
+            assert time.monotonic() - published < 1.0  # "within a second" of the notice
         assert first["event"] == "leaderboard-change"
         assert first["data"]["boards"] == ["points:tenant:all"]
         assert first["data"]["advocates"] == ["p_1", "p_2"]
