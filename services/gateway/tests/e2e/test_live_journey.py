@@ -41,6 +41,18 @@ async def until(check: Any, what: str, seconds: float = 30.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def diagnose(org: Org) -> str:
+    """Where the click stopped, asked through the gateway as the tenant's admin."""
+    found = []
+    for path in ("/v1/metrics/kpis/traffic", "/v1/metrics/kpis/engagement",
+                 "/v1/rewards/leaderboards/points",
+                 "/v1/rewards/leaderboards/engagement"):  # fmt: skip
+        answer = await org.client.get(path, headers=org.headers["admin"])
+        body = answer.json()
+        found.append(f"{path}: {answer.status_code} {body.get('rows', body.get('entries'))}")
+    return "; ".join(found)
+
+
 async def publish_content(org: Org) -> str:
     client = org.client
     made = await client.post("/v1/content/items", json={
@@ -86,7 +98,10 @@ async def test_a_click_moves_the_advocate_up_the_live_leaderboard(stack: Stack) 
         clicked = await client.get(f"/l/{code}", headers=visitor)
         assert clicked.status_code == 302, clicked.text
         assert clicked.headers["location"].startswith("https://example.com/launch")
-        event = await asyncio.wait_for(anext(received), timeout=30)
+        try:
+            event = await asyncio.wait_for(anext(received), timeout=45)
+        except TimeoutError:
+            raise AssertionError(f"no engagement change streamed; {await diagnose(org)}") from None
     assert event["event"] == "leaderboard-change"
     assert "engagement:tenant:all" in event["data"]["boards"]
     assert event["data"]["me"] is True
