@@ -99,7 +99,10 @@ class Stack:
     apps: dict[str, FastAPI] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="session")
+# Module scope: the platform runs only while an e2e module does. Session scope kept
+# its metrics flusher (0.2 s interval) and consumers alive through every later suite,
+# emitting for other tests' shares and reading their topics.
+@pytest.fixture(scope="module")
 async def stack(
     postgres_dsn: str,
     kafka_bootstrap: str,
