@@ -49,13 +49,31 @@ DEFAULT_BY_COMPONENT: dict[ComponentName, str] = {
 }
 
 # Service name -> port; the order is the start order (gateway last: it calls the others).
+# The offset shifts them too, so a second stack's services never meet the first's.
 SERVICE_PORTS: dict[str, int] = {
-    "content": 8101,
-    "sharing": 8102,
-    "metrics": 8103,
-    "rewards": 8104,
-    "gateway": 8100,
+    "content": 8101 + PORT_OFFSET,
+    "sharing": 8102 + PORT_OFFSET,
+    "metrics": 8103 + PORT_OFFSET,
+    "rewards": 8104 + PORT_OFFSET,
+    "gateway": 8100 + PORT_OFFSET,
 }
+
+
+def service_url(name: str) -> str:
+    return f"http://{HOST}:{SERVICE_PORTS[name]}"
+
+
+def service_wiring_env() -> dict[str, str]:
+    """How the local services find each other (the defaults assume offset 0)."""
+    gateway = service_url("gateway")
+    wiring = {f"CHORUS_GATEWAY_{name.upper()}_URL": service_url(name) for name in SERVICE_PORTS}
+    del wiring["CHORUS_GATEWAY_GATEWAY_URL"]
+    return {
+        **wiring,
+        "CHORUS_GATEWAY_PUBLIC_URL": gateway,
+        "CHORUS_SHARING_CONTENT_URL": service_url("content"),
+        "CHORUS_SHARING_PUBLIC_LINK_BASE": gateway,
+    }
 MIGRATION_ORDER: tuple[str, ...] = ("content", "sharing", "metrics", "rewards", "gateway")
 
 # Seconds; generous because a cold JVM on two cores takes a while.

@@ -20,7 +20,13 @@ from chorus_devstack.paths import StackPaths, find_repo_root
 from chorus_devstack.postgres import PostgresServer
 from chorus_devstack.redis_server import RedisServer
 from chorus_devstack.services import ServiceProcess, start_services
-from chorus_devstack.settings import INFRA_COMPONENTS, SECRET_ENV, SERVICE_PORTS, Endpoints
+from chorus_devstack.settings import (
+    INFRA_COMPONENTS,
+    SECRET_ENV,
+    SERVICE_PORTS,
+    Endpoints,
+    service_wiring_env,
+)
 
 
 class LocalStack:
@@ -86,7 +92,7 @@ class LocalStack:
 
     def stack_env(self, endpoints: Endpoints) -> dict[str, str]:
         secret = internal_token_secret(self.paths.secret_file)
-        return {**endpoints.as_env(), SECRET_ENV: secret}
+        return {**endpoints.as_env(), SECRET_ENV: secret, **service_wiring_env()}
 
     def up(self, *, infra_only: bool = False) -> Endpoints:
         with self.lock:
