@@ -3,6 +3,6 @@ pytest fixtures that find or start it. Importing this package stays cheap: the p
 plugin is loaded by every test run, including unit-only ones.
 """
 
-from chorus_devstack.control import KafkaControl
+from chorus_devstack.control import EngineControl, KafkaControl
 
-__all__ = ["KafkaControl"]
+__all__ = ["EngineControl", "KafkaControl"]

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from chorus_devstack.control import KafkaControl
+from chorus_devstack.control import EngineControl
 from chorus_devstack.markers import level_for, unit_test_misuse
 
 if TYPE_CHECKING:
     from chorus_devstack.resolve import Infra
+    from chorus_devstack.settings import ComponentName
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
@@ -84,19 +85,36 @@ def internal_token_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-@pytest.fixture
-def kafka_control(infra: Infra) -> Iterator[KafkaControl]:
-    from chorus_devstack.settings import DEFAULT_KAFKA_BOOTSTRAP
+def _engine_control(infra: Infra, component: ComponentName) -> Iterator[EngineControl]:
+    from chorus_devstack.settings import DEFAULT_BY_COMPONENT, ENV_BY_COMPONENT
     from chorus_devstack.stack import LocalStack
 
-    if infra.endpoints.kafka_bootstrap != DEFAULT_KAFKA_BOOTSTRAP:
-        pytest.skip(f"Kafka at {infra.endpoints.kafka_bootstrap} is not the local stack's")
+    local = DEFAULT_BY_COMPONENT[component]
+    given = infra.endpoints.as_env()[ENV_BY_COMPONENT[component]]
+    # The session database has its own name on the same server: compare host and port.
+    if given.split("@")[-1].split("/")[0] != local.split("@")[-1].split("/")[0]:
+        pytest.skip(f"{component} at {given} is not the local stack's")
     stack = infra.local if isinstance(infra.local, LocalStack) else LocalStack()
-    if not stack.is_managed("kafka"):
-        pytest.skip("the Kafka at the local address was not started by the local stack")
-    control = KafkaControl(stack)
+    if not stack.is_managed(component):
+        pytest.skip(f"the {component} at the local address was not started by the local stack")
+    control = EngineControl(stack, component)
     try:
         yield control
     finally:
-        if not control.running:  # a failed fault test must not leave the next without Kafka
+        if not control.running:  # a failed fault test must not leave the next without it
             control.start_sync()
+
+
+@pytest.fixture
+def kafka_control(infra: Infra) -> Iterator[EngineControl]:
+    yield from _engine_control(infra, "kafka")
+
+
+@pytest.fixture
+def postgres_control(infra: Infra) -> Iterator[EngineControl]:
+    yield from _engine_control(infra, "postgres")
+
+
+@pytest.fixture
+def redis_control(infra: Infra) -> Iterator[EngineControl]:
+    yield from _engine_control(infra, "redis")

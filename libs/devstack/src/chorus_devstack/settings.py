@@ -76,8 +76,8 @@ def service_wiring_env() -> dict[str, str]:
     }
 MIGRATION_ORDER: tuple[str, ...] = ("content", "sharing", "metrics", "rewards", "gateway")
 
-# Seconds; generous because a cold JVM on two cores takes a while.
-READY_DEADLINE = 60.0
+# Seconds; generous because a cold JVM on two busy cores can take over a minute.
+READY_DEADLINE = 120.0
 STOP_DEADLINE = 30.0
 
 
