@@ -12,8 +12,15 @@ from collections.abc import Iterable, Sequence
 
 LEVELS = ("unit", "integration", "e2e")
 INFRA_FIXTURES = frozenset(
-    {"infra", "kafka_bootstrap", "postgres_dsn", "redis_url", "kafka_control",
-     "postgres_control", "redis_control"}
+    {
+        "infra",
+        "kafka_bootstrap",
+        "postgres_dsn",
+        "redis_url",
+        "kafka_control",
+        "postgres_control",
+        "redis_control",
+    }
 )
 
 

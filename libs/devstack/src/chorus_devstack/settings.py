@@ -74,6 +74,8 @@ def service_wiring_env() -> dict[str, str]:
         "CHORUS_SHARING_CONTENT_URL": service_url("content"),
         "CHORUS_SHARING_PUBLIC_LINK_BASE": gateway,
     }
+
+
 MIGRATION_ORDER: tuple[str, ...] = ("content", "sharing", "metrics", "rewards", "gateway")
 
 # Seconds; generous because a cold JVM on two busy cores can take over a minute.

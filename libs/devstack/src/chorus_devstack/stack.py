@@ -6,6 +6,8 @@ it). `down` stops only what we started, services before the engines they depend 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -92,7 +94,15 @@ class LocalStack:
 
     def stack_env(self, endpoints: Endpoints) -> dict[str, str]:
         secret = internal_token_secret(self.paths.secret_file)
-        return {**endpoints.as_env(), SECRET_ENV: secret, **service_wiring_env()}
+        # The click salt keys visitor fingerprints: it must survive restarts, or a
+        # returning visitor looks new (and a duplicate click counts twice).
+        salt = hmac.new(secret.encode(), b"chorus-sharing-click-salt", hashlib.sha256).hexdigest()
+        return {
+            **endpoints.as_env(),
+            SECRET_ENV: secret,
+            "CHORUS_SHARING_CLICK_SALT": salt,
+            **service_wiring_env(),
+        }
 
     def up(self, *, infra_only: bool = False) -> Endpoints:
         with self.lock:
