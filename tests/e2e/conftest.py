@@ -66,3 +66,11 @@ async def program(fleet: Fleet) -> AsyncIterator[Program]:
 
 def log_dir(fleet: Fleet) -> Path:
     return fleet.log_dir
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from .faults import RESULTS, result_table
+
+    if RESULTS:
+        terminalreporter.section("fault injection: events lost, doubled, recovery")
+        terminalreporter.write_line(result_table())

@@ -14,6 +14,7 @@ import sys
 import time
 
 from chorus_devstack.component import StackError
+from chorus_devstack.demo import DEMO_TENANT, credentials_file, seed_demo
 from chorus_devstack.settings import SERVICE_PORTS, Endpoints
 from chorus_devstack.stack import LocalStack
 
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start the stack (idempotent)")
     up.add_argument("--infra-only", action="store_true", help="only Kafka, Postgres, Redis")
+    up.add_argument("--no-demo", action="store_true", help="do not seed the demo tenant")
     down = commands.add_parser("down", help="stop what `up` started")
     down.add_argument("--wipe", action="store_true", help="also delete the engines' data")
     commands.add_parser("status", help="show every component")
@@ -58,7 +60,13 @@ def run(args: argparse.Namespace, stack: LocalStack) -> int:
     began = time.monotonic()
     if args.command == "up":
         endpoints = stack.up(infra_only=args.infra_only)
+        if not (args.infra_only or args.no_demo):
+            gateway = next(s for s in stack.services if s.name == "gateway")
+            seed_demo(stack.paths, stack.python, gateway.url, stack.service_env(endpoints))
         print_summary(stack, endpoints, args.infra_only)
+        if not args.infra_only and credentials_file(stack.paths).exists():
+            print(f"  demo      tenant '{DEMO_TENANT}', admin sign-in in "
+                  f"{credentials_file(stack.paths)}")  # fmt: skip
     elif args.command == "down":
         stopped = stack.down(wipe=args.wipe)
         print(f"stopped: {', '.join(stopped) or 'nothing (none of it was ours)'}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -134,6 +135,8 @@ class LocalStack:
             component.wipe()
         for service in self.services:
             service.log.unlink(missing_ok=True)
+        # The demo's record and credentials describe data that no longer exists.
+        shutil.rmtree(self.paths.local / "sim", ignore_errors=True)
         self.paths.stack_env.unlink(missing_ok=True)
 
     def status(self) -> list[ComponentStatus]:

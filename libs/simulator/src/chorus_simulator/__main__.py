@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -30,6 +31,19 @@ from chorus_simulator.verify import until_matching
 PASSWORD_ENV = "CHORUS_SIM_ADMIN_PASSWORD"  # noqa: S105 (a variable name)
 
 
+def save_credentials(path: Path, gateway: str, tenant: TenantAccess) -> None:
+    """The tenant's admin sign-in, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    body = {
+        "gateway": gateway,
+        "tenant_id": tenant.tenant_id,
+        "admin_email": tenant.admin_email,
+        "admin_password": tenant.admin_password,
+    }
+    path.write_text(json.dumps(body, indent=1))
+
+
 async def run(args: argparse.Namespace) -> int:
     scale = SCALES[args.scale]
     if args.bootstrap:
@@ -38,6 +52,8 @@ async def run(args: argparse.Namespace) -> int:
         if not (args.tenant_id and args.admin_email and os.environ.get(PASSWORD_ENV)):
             raise SystemExit(f"name --tenant-id, --admin-email and ${PASSWORD_ENV}, or --bootstrap")
         tenant = TenantAccess(args.tenant_id, args.admin_email, os.environ[PASSWORD_ENV])
+    if args.credentials:
+        save_credentials(args.credentials, args.gateway, tenant)
     gateway = Gateway(args.gateway, concurrency=scale.concurrency)
     started = time.monotonic()
     try:
@@ -85,6 +101,7 @@ def main() -> None:
     go.add_argument("--tenant-id")
     go.add_argument("--admin-email")
     go.add_argument("--record", type=Path, default=Path(".local/sim/record.json"))
+    go.add_argument("--credentials", type=Path, help="write the admin's sign-in here (mode 600)")
     go.add_argument("--verify", action="store_true", help="then wait for the expected outcome")
     go.add_argument("--deadline", type=float, default=180.0)
     go.add_argument("--quiet", action="store_true")

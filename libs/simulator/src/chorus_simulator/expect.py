@@ -42,6 +42,9 @@ class Expectation:
     earned: dict[str, int]
     rewardable_shares: dict[str, int]
     shares_by_advocate: Counter[str] = field(default_factory=Counter)
+    ambiguous_clicks: int = 0
+    """Failed redirect attempts that were retried: each may or may not have been
+    recorded before it failed, so rejection counts may exceed the expectation by this."""
 
     def engagement_by_advocate(self) -> dict[str, int]:
         return self.boards.get(("engagement", "tenant", ""), {})
@@ -107,7 +110,9 @@ def expect(record: Record) -> Expectation:
     for report in record.reports:
         share = by_id[report.share_id]
         # Engagement reported for another network than the share's is not counted.
-        if report.result == "accepted" and report.network == share.network:
+        # "duplicate" here means a retried batch whose first delivery was committed.
+        counted = report.result in ("accepted", "duplicate")
+        if counted and report.network == share.network:
             t = totals[report.share_id]
             setattr(t, report.kind, getattr(t, report.kind) + report.count)
     boards: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -129,6 +134,7 @@ def expect(record: Record) -> Expectation:
                 boards[("engagement", scope, scope_id)][who] += t.engagement
                 boards[("reach", scope, scope_id)][who] += t.impressions
     nonzero = {key: {a: v for a, v in board.items() if v} for key, board in boards.items()}
+    ambiguous = sum(c.attempts - 1 for c in record.clicks)
     return Expectation(
-        totals, rejected, nonzero, dict(earned), dict(rewardable), shares_by_advocate
+        totals, rejected, nonzero, dict(earned), dict(rewardable), shares_by_advocate, ambiguous
     )

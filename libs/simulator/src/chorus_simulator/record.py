@@ -28,6 +28,8 @@ class ClickRecord:
     visit: str
     status: int
     at: str
+    attempts: int = 1
+    """Failed attempts before the final one may or may not have been recorded."""
 
 
 @dataclass

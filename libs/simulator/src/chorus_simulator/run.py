@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -76,6 +76,11 @@ class ProgramRun:
         self.team_ids: list[str] = []
         self.content_ids: list[str] = []
         self.record = Record(tenant_id=tenant.tenant_id, time_zone="UTC", started_at=now())
+        self.midway: Callable[[], Coroutine[Any, Any, object]] | None = None
+        """Started as a task when a third of the clicks are done (fault injection);
+        engagement reports wait for it to finish."""
+        self._midway_task: asyncio.Task[object] | None = None
+        self.midway_ran = False
 
     async def execute(self) -> Record:
         self.admin = await self.gw.login(
@@ -86,6 +91,8 @@ class ProgramRun:
         await self.publish_content()
         await self.share()
         await self.click()
+        if self._midway_task is not None:
+            await self._midway_task
         await self.report_engagement()
         self.record.finished_at = now()
         return self.record
@@ -265,11 +272,16 @@ class ProgramRun:
         bar = self.progress.stage("clicks", len(self.plan.clicks))
         shares = self.record.shares
 
+        trigger = len(self.plan.clicks) // 3
+
         async def visit(i: int) -> ClickRecord:
             planned = self.plan.clicks[i]
             share = shares[planned.share]
-            status = await self.gw.click(share.code, planned.address, planned.user_agent)
+            status, attempts = await self.gw.click(share.code, planned.address, planned.user_agent)
             bar.advance()
+            if bar.count == trigger and self.midway is not None:
+                self._midway_task = asyncio.create_task(self.midway())
+                self.midway_ran = True
             return ClickRecord(
                 share.share_id,
                 planned.address,
@@ -277,6 +289,7 @@ class ProgramRun:
                 planned.visit.value,
                 status,
                 now(),
+                attempts,
             )
 
         self.record.clicks = await bounded(
