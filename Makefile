@@ -12,6 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+UP_ARGS ?=
 
 .PHONY: help deps up up-infra down wipe status test test-unit lint bench
 
@@ -37,7 +38,7 @@ deps:
 	@cd $(ROOT) && if [ -f uv.lock ]; then "$(UV)" sync --frozen --quiet; else "$(UV)" sync --quiet; fi
 
 up: deps
-	$(PY) -m chorus_devstack up
+	$(PY) -m chorus_devstack up $(UP_ARGS)
 
 up-infra: deps
 	$(PY) -m chorus_devstack up --infra-only

@@ -295,7 +295,12 @@ async def main(args: argparse.Namespace) -> None:
     engines = Engines(
         endpoints.kafka_bootstrap, with_database(admin_url, name), endpoints.redis_url, secret
     )
-    fleet = Fleet(engines, work, extra_env={"*": {"CHORUS_SHARING_CLICK_SALT": secret}})
+    fleet = Fleet(
+        engines,
+        work,
+        extra_env={"*": {"CHORUS_SHARING_CLICK_SALT": secret}},
+        profiled=frozenset(args.profile),
+    )
     figures = Figures()
     gw = Gateway("", concurrency=args.concurrency)
     try:
@@ -358,6 +363,20 @@ async def main(args: argparse.Namespace) -> None:
         await fleet.stop_all()
         await drop_database(admin_url, name)
         infra.close()
+    for service in args.profile:
+        print_profile(service, fleet.profile_path(service))
+
+
+def print_profile(service: str, path: Path, top: int = 30) -> None:
+    """Where a service's CPU went during the run (cProfile, by own time)."""
+    import pstats
+
+    if not path.exists():
+        print(f"no profile for {service} (it did not stop cleanly)")
+        return
+    print(f"\n--- {service}: top {top} functions by own time ({path}) ---")
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def cli() -> argparse.Namespace:
@@ -375,6 +394,13 @@ def cli() -> argparse.Namespace:
     parser.add_argument("--read-seconds", type=float, default=10.0)
     parser.add_argument("--read-clients", type=int, default=16)
     parser.add_argument("--raw-messages", type=int, default=200_000)
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        choices=SERVICES,
+        help="run this service under cProfile and print where its time went",
+    )
     return parser.parse_args()
 
 

@@ -65,6 +65,9 @@ class Fleet:
     """Per service (or "*" for all): settings beyond the wiring, e.g. faster flushes."""
     python: str = sys.executable
     ready_deadline: float = 120.0
+    profiled: frozenset[str] = frozenset()
+    """Services run under cProfile; the profile is written to `<log_dir>/<service>.prof`
+    when the service stops cleanly (`stop`, not `kill`)."""
     ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
     _logs: dict[str, IO[bytes]] = field(default_factory=dict, repr=False)
@@ -118,7 +121,9 @@ class Fleet:
         log = self._logs.get(service)
         if log is None:
             log = self._logs[service] = (self.log_dir / f"{service}.log").open("ab")
-        cmd = [self.python, "-m", "uvicorn", f"chorus_{service}.app:app", "--host", HOST,
+        profile = ["-m", "cProfile", "-o", str(self.profile_path(service))]
+        cmd = [self.python, *(profile if service in self.profiled else []),
+               "-m", "uvicorn", f"chorus_{service}.app:app", "--host", HOST,
                "--port", str(self.ports[service]), "--log-level", "warning"]  # fmt: skip
         self._procs[service] = subprocess.Popen(
             cmd, env=self.env_for(service), stdout=log, stderr=subprocess.STDOUT,
@@ -181,6 +186,9 @@ class Fleet:
         for log in self._logs.values():
             log.close()
         self._logs.clear()
+
+    def profile_path(self, service: str) -> Path:
+        return self.log_dir / f"{service}.prof"
 
     def tail(self, service: str, lines: int = 30) -> str:
         path = self.log_dir / f"{service}.log"
