@@ -14,12 +14,26 @@ from collections.abc import Iterable, Sequence
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+    UnknownProducerId,
+)
 from chorus_platform.metrics import EVENTS_PRODUCED
 
 from chorus_events.envelope import KafkaRecord
 
 log = logging.getLogger(__name__)
+
+PRODUCER_FATAL: tuple[type[BaseException], ...] = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+)
+"""Errors after which this producer can never send again: it must be rebuilt."""
 
 
 class KafkaPublisher:
@@ -68,6 +82,22 @@ class KafkaPublisher:
         if producer is not None:
             await producer.stop()
 
+    async def _replace(self, failed: AIOKafkaProducer, exc: BaseException) -> None:
+        """Drop a producer whose idempotence state the broker no longer accepts.
+
+        After a broker restart the broker may answer OutOfOrderSequenceNumber (or
+        UnknownProducerId) forever to the producer id it had (aiokafka does not bump
+        the epoch itself: aio-libs/aiokafka#1017). A new producer gets a new id; the
+        caller's retry may then duplicate what was already written, which consumers
+        drop by event id.
+        """
+        if id(self._producer) != id(failed):
+            return  # a concurrent caller replaced it already
+        self._producer = None
+        log.warning("kafka producer for %s reset after %r", self.service, exc)
+        with contextlib.suppress(Exception):
+            await failed.stop()
+
     async def publish(self, records: Sequence[KafkaRecord]) -> list[int]:
         """Send `records` in order and wait until Kafka acknowledged all; return partitions.
 
@@ -75,12 +105,18 @@ class KafkaPublisher:
         unsent, a consumer keeps its offsets uncommitted).
         """
         await self.start()
-        assert self._producer is not None
-        futures = [
-            await self._producer.send(r.topic, value=r.value, key=r.key, headers=r.headers)
-            for r in records
-        ]
-        metadata = await asyncio.gather(*futures)
+        producer = self._producer
+        assert producer is not None
+        try:
+            futures = [
+                await producer.send(r.topic, value=r.value, key=r.key, headers=r.headers)
+                for r in records
+            ]
+            metadata = await asyncio.gather(*futures)
+        except PRODUCER_FATAL as exc:
+            await self._replace(producer, exc)
+            raise
+
         for record in records:
             EVENTS_PRODUCED.labels(self.service, record.topic).inc()
         return [m.partition for m in metadata]

@@ -134,6 +134,7 @@ class ConsumerRunner:
         self.publisher = publisher or KafkaPublisher(bootstrap, service)
         self.stats = ConsumerStats()
         self.failure: BaseException | None = None
+        self._reconnect = False
         self._consumer: AIOKafkaConsumer | None = None
         self._lock = asyncio.Lock()
         self._pending: dict[TopicPartition, int] = {}
@@ -196,6 +197,17 @@ class ConsumerRunner:
         return set(self._consumer.assignment()) if self._consumer else set()
 
     async def _main(self) -> None:
+        backoff = self.config.backoff_initial
+        while True:
+            self._reconnect = False
+            await self._session()
+            if not self._reconnect or self._stopping.is_set():
+                return
+            await self._pause(backoff)
+            backoff = min(backoff * 2, self.config.backoff_max)
+
+    async def _session(self) -> None:
+        """One consumer connection, from `_connect` until stopped or failed."""
         CONSUMER_RUNNING.labels(self.service, self.config.group).set(1)
         try:
             await self._connect()
@@ -216,6 +228,14 @@ class ConsumerRunner:
         except DeadLetterLimitExceeded as exc:
             self.failure = exc
             log.error("consumer %s stopped: %s", self.config.group, exc)
+        except KafkaError as exc:
+            # Kafka failed in a way the client did not absorb (e.g. a fetch or
+            # metadata error while the broker restarts). Reconnecting resumes from the
+            # committed offsets, and the tracking table drops what was applied since:
+            # no loss, no double effect. A consumer that silently died would lose
+            # the stream until someone restarted the service.
+            log.warning("consumer %s lost Kafka (%r); reconnecting", self.config.group, exc)
+            self._reconnect = True
         except Exception as exc:
             self.failure = exc
             log.exception("consumer %s crashed", self.config.group)
@@ -267,8 +287,10 @@ class ConsumerRunner:
         with contextlib.suppress(Exception):
             async with self._lock:
                 await self._commit(force=True)
-        await self._consumer.stop()
-        self._consumer = None
+        consumer, self._consumer = self._consumer, None
+        # Leaving the group may fail when the broker is the thing that went away.
+        with contextlib.suppress(KafkaError, OSError):
+            await consumer.stop()
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -520,6 +542,15 @@ class ConsumerRunner:
             # The group rebalanced under us: the new owner re-reads from the last
             # committed offset and the tracking table drops what we already applied.
             log.info("offset commit skipped after rebalance: %s", exc)
+            return
+        except KafkaError as exc:
+            # The broker or coordinator is away (a restart, a network cut). The
+            # effects are committed in Postgres already, so nothing is lost either
+            # way; keep the offsets for the next attempt (newer ones win) instead of
+            # letting a commit failure stop the consumer.
+            for tp, off in offsets.items():
+                self._pending[tp] = max(off, self._pending.get(tp, off))
+            log.warning("offset commit failed for %s, will retry: %r", self.config.group, exc)
             return
         for tp, off in offsets.items():
             highwater = consumer.highwater(tp)
