@@ -55,7 +55,7 @@ async def test_a_share_through_the_gateway_is_one_trace_across_every_service_it_
     traceparent = f"00-{trace_id:032x}-{caller_span:016x}-01"
     made = await journey.client.post(
         "/v1/shares",
-        json={"content_id": journey.item_id, "network": "linkedin"},
+        json={"content_id": journey.item_id, "network": "x"},  # the traffic shares to linkedin
         headers={**journey.tenant.headers["advocate"], "traceparent": traceparent},
     )
     assert made.status_code == 201, made.text
