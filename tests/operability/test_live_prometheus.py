@@ -8,6 +8,8 @@ error, and every Grafana panel's query must return data.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +23,14 @@ from prometheus_client import REGISTRY
 
 from .conftest import Journey
 from .dashboards import ALLOWED_EMPTY, panel_queries, promql_for_test
-from .platform import SERVICES, click, share
+from .kustomize import by_kind, render
+from .platform import SERVICES, Platform, click, share
 
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO_ROOT / "deploy" / "prometheus"
+KUBERNETES_BASE = REPO_ROOT / "deploy" / "kubernetes" / "base"
 
 
 def counted(name: str, **labels: str) -> float:
@@ -65,19 +69,66 @@ async def prometheus(
     traffic: Journey, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[httpx.AsyncClient]:
     config: dict[str, Any] = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
-    config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    # The five apps share this test's event loop: frequent scrapes of ten targets
+    # would compete with the traffic on a loaded machine.
+    config["global"] = {"scrape_interval": "2s", "evaluation_interval": "2s"}
     config["rule_files"] = [str(PROMETHEUS / "rules" / "chorus.rules.yml")]
     for job in config["scrape_configs"]:
         service = job["job_name"].removeprefix("chorus-")
         job["static_configs"] = [{"targets": [f"127.0.0.1:{traffic.platform.ports[service]}"]}]
     workdir = tmp_path_factory.mktemp("prometheus")
+    config["scrape_configs"].append(_kubernetes_job(traffic.platform, workdir))
     path = workdir / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
     async with (
         running_prometheus(path, workdir) as url,
-        httpx.AsyncClient(base_url=url, timeout=10) as client,
+        httpx.AsyncClient(base_url=url, timeout=30) as client,
     ):
         yield client
+
+
+def _meta(prefix: str, items: dict[str, str]) -> dict[str, str]:
+    """Kubernetes discovery's label for each pod label or annotation."""
+    return {f"{prefix}{re.sub(r'[^A-Za-z0-9_]', '_', k)}": v for k, v in items.items()}
+
+
+def _kubernetes_job(platform: Platform, workdir: Path) -> dict[str, Any]:
+    """The Kubernetes scrape job, fed the pods the manifests would create.
+
+    Debian's Prometheus has no Kubernetes discovery, so file discovery hands it the
+    same `__meta_kubernetes_*` labels for one pod per Deployment of the rendered
+    base (its declared labels and annotations), plus a finished migration pod the
+    relabelling must drop. The address is the pod's with a wrong port: the
+    `prometheus.io/port` annotation (set here to this run's port) must win.
+    """
+    config = yaml.safe_load((PROMETHEUS / "prometheus-kubernetes.yml").read_text())
+    [job] = config["scrape_configs"]
+    job.pop("kubernetes_sd_configs")
+    targets_file = workdir / "kubernetes-pods.json"
+    job["file_sd_configs"] = [{"files": [str(targets_file)], "refresh_interval": "1s"}]
+    job["job_name"] = "chorus-kubernetes-pods"
+    job["scrape_interval"] = "5s"  # one scrape per pod proves the relabelling
+    rendered = render(KUBERNETES_BASE)
+    groups = []
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        template = deployment["spec"]["template"]["metadata"]
+        annotations = {**template["annotations"], "prometheus.io/port": str(platform.ports[name])}
+        groups.append({"targets": ["127.0.0.1:1"], "labels": {
+            **_meta("__meta_kubernetes_pod_label_", template["labels"]),
+            **_meta("__meta_kubernetes_pod_annotation_", annotations),
+            "__meta_kubernetes_namespace": deployment["metadata"]["namespace"],
+            "__meta_kubernetes_pod_name": f"{name}-7d9f8-abcde",
+            "__meta_kubernetes_pod_phase": "Running"}})  # fmt: skip
+    migrate = by_kind(rendered, "Job")["chorus-migrate"]["spec"]["template"]["metadata"]
+    finished = {
+        **_meta("__meta_kubernetes_pod_label_", migrate["labels"]),
+        "__meta_kubernetes_pod_annotation_prometheus_io_scrape": "true",
+        "__meta_kubernetes_namespace": "chorus",
+        "__meta_kubernetes_pod_phase": "Succeeded",
+    }
+    groups.append({"targets": ["127.0.0.1:1"], "labels": finished})
+    targets_file.write_text(json.dumps(groups))
+    return job  # type: ignore[no-any-return]
 
 
 async def query(client: httpx.AsyncClient, expr: str) -> list[dict[str, Any]]:
@@ -108,6 +159,23 @@ async def test_every_service_target_is_up(prometheus: httpx.AsyncClient) -> None
         return {r["metric"]["job"] for r in up if r["value"][1] == "1"} == expected
 
     await eventually(all_up, timeout=30, interval=0.25, what=f"targets {sorted(expected)} up")
+
+
+async def test_the_kubernetes_scrape_config_finds_every_deployment_by_its_labels(
+    prometheus: httpx.AsyncClient,
+) -> None:
+    expected = {f"chorus-{s}" for s in SERVICES}
+    found: list[dict[str, Any]] = []
+
+    async def all_up() -> bool:
+        nonlocal found
+        found = await query(prometheus, 'up{namespace="chorus", pod!=""}')
+        return {r["metric"]["job"] for r in found if r["value"][1] == "1"} == expected
+
+    await eventually(all_up, timeout=30, interval=0.25, what="the Kubernetes pods scraped")
+    assert len(found) == len(SERVICES), "the migration pod must not be a target"
+    pods = {r["metric"]["job"]: r["metric"]["pod"] for r in found}
+    assert pods["chorus-gateway"] == "gateway-7d9f8-abcde"
 
 
 @pytest.mark.parametrize(
