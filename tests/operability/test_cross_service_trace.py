@@ -46,21 +46,23 @@ def in_trace(spans: Sequence[ReadableSpan], trace_id: int) -> list[ReadableSpan]
     return [s for s in spans if s.context is not None and s.context.trace_id == trace_id]
 
 
-async def test_a_share_through_the_gateway_is_one_trace_across_every_service_it_touched(
-    journey: Journey, spans: InMemorySpanExporter
-) -> None:
+async def traced_share(
+    journey: Journey, spans: InMemorySpanExporter, body: dict[str, str]
+) -> tuple[int, int]:
+    """Post a share through the gateway in a trace the caller starts; wait for its consumers.
+
+    Returns the trace id and the caller's span id (the root's parent).
+    """
     platform = journey.platform
     # The caller starts the trace, as a browser with tracing would: its ids are known.
     trace_id, caller_span = secrets.randbits(128), secrets.randbits(64)
     traceparent = f"00-{trace_id:032x}-{caller_span:016x}-01"
     made = await journey.client.post(
         "/v1/shares",
-        json={"content_id": journey.item_id, "network": "x"},  # the traffic shares to linkedin
+        json={"content_id": journey.item_id, **body},
         headers={**journey.tenant.headers["advocate"], "traceparent": traceparent},
     )
     assert made.status_code == 201, made.text
-    share_id = made.json()["id"]
-
     share_groups = {g for g in platform.groups if g.startswith(("metrics-shares", "rewards"))}
 
     async def every_consumer_handled_it() -> bool:
@@ -71,19 +73,55 @@ async def test_a_share_through_the_gateway_is_one_trace_across_every_service_it_
         }
         return share_groups <= processed
 
-    what = f"share.posted of {share_id} processed by {sorted(share_groups)}"
+    what = f"share.posted of {made.json()['id']} processed by {sorted(share_groups)}"
     await eventually(every_consumer_handled_it, timeout=60, interval=0.1, what=what)
-    trace = in_trace(spans.get_finished_spans(), trace_id)
+    return trace_id, caller_span
 
-    touched = {service_of(s, platform) for s in trace} - {None}
-    assert touched >= {"gateway", "sharing", "metrics", "rewards"}, [
-        (s.name, s.kind, dict(s.attributes or {})) for s in trace
-    ]
-    # One tree: every span's parent is in the trace, or is the caller's span.
+
+def assert_one_tree(trace: list[ReadableSpan], caller_span: int) -> None:
+    """Every span's parent is in the trace, or is the caller's span."""
     ids = {s.context.span_id for s in trace if s.context is not None} | {caller_span}
     orphans = [s.name for s in trace if s.parent is None or s.parent.span_id not in ids]
     assert not orphans, f"spans whose parent is not in the trace: {orphans}"
+
+
+async def test_a_share_through_the_gateway_is_one_trace_across_every_service_it_touched(
+    journey: Journey, spans: InMemorySpanExporter
+) -> None:
+    # Another network than the traffic's shares: the same one twice is a duplicate.
+    trace_id, caller_span = await traced_share(journey, spans, {"network": "x"})
+    trace = in_trace(spans.get_finished_spans(), trace_id)
+
+    touched = {service_of(s, journey.platform) for s in trace} - {None}
+    assert touched == {"gateway", "sharing", "metrics", "rewards"}, [
+        (s.name, s.kind, dict(s.attributes or {})) for s in trace
+    ]
+    assert_one_tree(trace, caller_span)
     producers = [s for s in trace if s.kind is SpanKind.PRODUCER]
     assert any(s.name == "send share.posted" for s in producers), [s.name for s in producers]
     consumed = [s for s in trace if s.kind is SpanKind.CONSUMER]
     assert {s.name for s in consumed} == {"process share.posted"}
+
+
+async def test_a_share_with_a_caption_also_traces_the_content_services_guideline_check(
+    journey: Journey, spans: InMemorySpanExporter
+) -> None:
+    platform = journey.platform
+    before = {id(s) for s in spans.get_finished_spans()}
+    body = {"network": "facebook", "caption": "Proud of the team behind this launch"}
+    trace_id, caller_span = await traced_share(journey, spans, body)
+    checks = [
+        s for s in spans.get_finished_spans()
+        if id(s) not in before and s.kind is SpanKind.SERVER
+        and service_of(s, platform) == "content" and "guidelines/check" in s.name
+    ]  # fmt: skip
+    assert checks, "the share with a caption did not ask the content service"
+    if all(s.context is None or s.context.trace_id != trace_id for s in checks):
+        pytest.xfail(
+            "open defect: sharing's guideline check (HttpGuidelineChecker) sends no "
+            "traceparent, so content's span starts a trace of its own"
+        )
+    trace = in_trace(spans.get_finished_spans(), trace_id)
+    touched = {service_of(s, platform) for s in trace} - {None}
+    assert touched == {"gateway", "sharing", "content", "metrics", "rewards"}
+    assert_one_tree(trace, caller_span)
