@@ -257,6 +257,12 @@ def test_prometheus_scrapes_every_service() -> None:
         for target in static.get("targets", [])
     }
     assert {f"{name}:8000" for name in APP_SERVICES} <= targets, targets
+    # The same jobs and rules as deploy/prometheus, so the alerts apply here too.
+    assert {job["job_name"] for job in config["scrape_configs"]} >= {
+        f"chorus-{name}" for name in APP_SERVICES
+    }
+    assert "./deploy/prometheus/rules:/etc/prometheus/rules:ro" in mounts
+    assert config["rule_files"] == ["rules/chorus.rules.yml"]
 
 
 # --------------------------------------------------------------------------- Dockerfile
