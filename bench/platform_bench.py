@@ -27,7 +27,6 @@ import asyncio
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -36,9 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _common import format_table, percentile
-from chorus_devstack.fleet import SERVICES, Engines, Fleet
-from chorus_devstack.pg_admin import create_database, drop_database, with_database
-from chorus_devstack.resolve import resolve_infra
+from _fleet import bench_fleet
+from chorus_devstack.fleet import SERVICES, Fleet
 from chorus_devstack.stack import LocalStack
 from chorus_simulator.gateway import Gateway, Headers
 from chorus_simulator.plan import BROWSERS, human_address, make_plan
@@ -284,85 +282,66 @@ async def raw_consume_rate(bootstrap: str, messages: int) -> float:
         await admin.close()
 
 
-async def main(args: argparse.Namespace) -> None:
-    infra = resolve_infra(dict(os.environ))
-    endpoints = infra.endpoints
-    name = f"chorus_bench_platform_{uuid.uuid4().hex[:8]}"
-    admin_url = endpoints.database_url
-    await create_database(admin_url, name)
-    work = Path(tempfile.mkdtemp(prefix="chorus-platform-bench-"))
-    secret = uuid.uuid4().hex
-    engines = Engines(
-        endpoints.kafka_bootstrap, with_database(admin_url, name), endpoints.redis_url, secret
-    )
-    fleet = Fleet(
-        engines,
-        work,
-        extra_env={"*": {"CHORUS_SHARING_CLICK_SALT": secret}},
-        profiled=frozenset(args.profile),
-    )
+async def measure(fleet: Fleet, gw: Gateway, args: argparse.Namespace) -> None:
     figures = Figures()
-    gw = Gateway("", concurrency=args.concurrency)
-    try:
-        print(f"platform benchmark: load average {os.getloadavg()[0]:.1f}; starting the fleet")
-        await fleet.start_all()
+    tenant = bootstrap_tenant("Bench Co", env=fleet.env_for("gateway"))
+    scale = Scale(
+        teams=args.teams,
+        advocates=args.advocates,
+        items=args.items,
+        shares=args.shares,
+        clicks=0,
+        burst=0,
+        concurrency=args.concurrency,
+    )
+    program = ProgramRun(gw, tenant, make_plan(scale, seed=1), Progress())
+    program.admin = await gw.login(tenant.tenant_id, tenant.admin_email, tenant.admin_password)
+    await program.configure_program()
+    await program.enrol_people()
+    await program.publish_content()
+    await program.share()
+    admin = program.admin
+    shares = program.record.shares
+    probe = shares[0]
+    codes = [s.code for s in shares if s.advocate_id != probe.advocate_id]
+    visitors = Visitors()
+    print(
+        f"set up: {len(program.advocate_ids)} advocates, {len(shares)} shares; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    rate = await throughput(gw, admin, codes, args.clicks, args.concurrency, visitors, figures)
+    await freshness(
+        gw,
+        admin,
+        (probe.code, probe.advocate_id),
+        codes,
+        args.rate,
+        args.seconds,
+        visitors,
+        figures,
+    )
+    advocate = program.people["a0"]
+    await reads(gw, advocate, args.read_seconds, args.read_clients, figures)
+    for service in SERVICES:
+        figures.add(f"memory {service}", f"{rss_mib(fleet.pid(service)) or 0:,.0f} MiB RSS")
+    kafka = next((c for c in LocalStack().status() if c.name == "kafka"), None)
+    if kafka is not None and kafka.pid:
+        figures.add("memory kafka", f"{rss_mib(kafka.pid) or 0:,.0f} MiB RSS")
+    raw = await raw_consume_rate(fleet.engines.kafka_bootstrap, args.raw_messages)
+    figures.add("raw aiokafka consume", f"{raw:,.0f} messages/s ({args.raw_messages:,} small)")
+    figures.add("pipeline / raw", f"{rate / raw:.1%}")
+    figures.add("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}")
+    print()
+    print(format_table(["measure", "figure"], figures.rows))
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with bench_fleet("platform", args.profile) as fleet:
         gw = Gateway(fleet.gateway, concurrency=args.concurrency)
-        tenant = bootstrap_tenant("Bench Co", env=fleet.env_for("gateway"))
-        scale = Scale(
-            teams=args.teams,
-            advocates=args.advocates,
-            items=args.items,
-            shares=args.shares,
-            clicks=0,
-            burst=0,
-            concurrency=args.concurrency,
-        )
-        program = ProgramRun(gw, tenant, make_plan(scale, seed=1), Progress())
-        program.admin = await gw.login(tenant.tenant_id, tenant.admin_email, tenant.admin_password)
-        await program.configure_program()
-        await program.enrol_people()
-        await program.publish_content()
-        await program.share()
-        admin = program.admin
-        shares = program.record.shares
-        probe = shares[0]
-        codes = [s.code for s in shares if s.advocate_id != probe.advocate_id]
-        visitors = Visitors()
-        print(
-            f"set up: {len(program.advocate_ids)} advocates, {len(shares)} shares; "
-            f"load average {os.getloadavg()[0]:.1f}"
-        )
-        await throughput(gw, admin, codes, args.clicks, args.concurrency, visitors, figures)
-        await freshness(
-            gw,
-            admin,
-            (probe.code, probe.advocate_id),
-            codes,
-            args.rate,
-            args.seconds,
-            visitors,
-            figures,
-        )
-        advocate = program.people["a0"]
-        await reads(gw, advocate, args.read_seconds, args.read_clients, figures)
-        for service in SERVICES:
-            figures.add(f"memory {service}", f"{rss_mib(fleet.pid(service)) or 0:,.0f} MiB RSS")
-        kafka = next((c for c in LocalStack().status() if c.name == "kafka"), None)
-        if kafka is not None and kafka.pid:
-            figures.add("memory kafka", f"{rss_mib(kafka.pid) or 0:,.0f} MiB RSS")
-        raw = await raw_consume_rate(endpoints.kafka_bootstrap, args.raw_messages)
-        e2e = next(v for k, v in figures.rows if k == "end-to-end throughput")
-        rate = float(e2e.split("= ")[1].split(" ")[0].replace(",", ""))
-        figures.add("raw aiokafka consume", f"{raw:,.0f} messages/s ({args.raw_messages:,} small)")
-        figures.add("pipeline / raw", f"{rate / raw:.1%}")
-        figures.add("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}")
-        print()
-        print(format_table(["measure", "figure"], figures.rows))
-    finally:
-        await gw.close()
-        await fleet.stop_all()
-        await drop_database(admin_url, name)
-        infra.close()
+        try:
+            await measure(fleet, gw, args)
+        finally:
+            await gw.close()
     for service in args.profile:
         print_profile(service, fleet.profile_path(service))
 
