@@ -129,27 +129,29 @@ async def test_poison_on_every_topic_lands_in_the_dead_letter_topics(
 
 
 async def dead_lettered(bootstrap: str, marker: str) -> dict[str, int]:
-    """How many messages carrying `marker` each dead-letter topic holds."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        counts: dict[str, int] = {}
-        for topic in (f"{t}.dlq" for t in POISONED_TOPICS):
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-            if not partitions:
-                await consumer.topics()  # refresh metadata once
-                partitions = [TopicPartition(topic, p)
-                              for p in consumer.partitions_for_topic(topic) or ()]  # fmt: skip
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
+    """How many messages carrying `marker` each dead-letter topic holds (read from the
+    beginning up to the end offsets seen once the partitions are assigned)."""
+    counts: dict[str, int] = {}
+    for topic in (f"{t}.dlq" for t in POISONED_TOPICS):
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, group_id=None,
+            auto_offset_reset="earliest", enable_auto_commit=False,
+        )  # fmt: skip
+        await consumer.start()
+        try:
             counts[topic] = 0
-            while any(await consumer.position(tp) < ends[tp] for tp in partitions):
-                batch = await consumer.getmany(*partitions, timeout_ms=1000)
+            ends: dict[TopicPartition, int] | None = None
+            while True:
+                batch = await consumer.getmany(timeout_ms=500)
                 for messages in batch.values():
                     counts[topic] += sum(marker.encode() in (m.value or b"") for m in messages)
-        return counts
-    finally:
-        await consumer.stop()
+                assigned = list(consumer.assignment())
+                if not assigned:
+                    continue
+                if ends is None:
+                    ends = await consumer.end_offsets(assigned)
+                if all([await consumer.position(tp) >= ends[tp] for tp in assigned]):
+                    break
+        finally:
+            await consumer.stop()
+    return counts
