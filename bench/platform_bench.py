@@ -268,13 +268,11 @@ async def raw_consume_rate(bootstrap: str, messages: int) -> float:
         await consumer.start()
         try:
             count = 0
-            started = None
+            started = time.monotonic()
             while count < messages:
                 batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
-                if started is None and batch:
-                    started = time.monotonic()
                 count += sum(len(m) for m in batch.values())
-            return messages / (time.monotonic() - (started or time.monotonic()))
+            return messages / (time.monotonic() - started)
         finally:
             await consumer.stop()
     finally:
@@ -329,7 +327,7 @@ async def measure(fleet: Fleet, gw: Gateway, args: argparse.Namespace) -> None:
         figures.add("memory kafka", f"{rss_mib(kafka.pid) or 0:,.0f} MiB RSS")
     raw = await raw_consume_rate(fleet.engines.kafka_bootstrap, args.raw_messages)
     figures.add("raw aiokafka consume", f"{raw:,.0f} messages/s ({args.raw_messages:,} small)")
-    figures.add("pipeline / raw", f"{rate / raw:.1%}")
+    figures.add("pipeline / raw", f"{rate / raw:.3%}")
     figures.add("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}")
     print()
     print(format_table(["measure", "figure"], figures.rows))

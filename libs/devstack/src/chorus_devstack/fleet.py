@@ -121,10 +121,13 @@ class Fleet:
         log = self._logs.get(service)
         if log is None:
             log = self._logs[service] = (self.log_dir / f"{service}.log").open("ab")
-        profile = ["-m", "cProfile", "-o", str(self.profile_path(service))]
-        cmd = [self.python, *(profile if service in self.profiled else []),
-               "-m", "uvicorn", f"chorus_{service}.app:app", "--host", HOST,
-               "--port", str(self.ports[service]), "--log-level", "warning"]  # fmt: skip
+        port = str(self.ports[service])
+        if service in self.profiled:
+            cmd = [self.python, "-m", "chorus_devstack.profiled", str(self.profile_path(service)),
+                   f"chorus_{service}.app:app", HOST, port]  # fmt: skip
+        else:
+            cmd = [self.python, "-m", "uvicorn", f"chorus_{service}.app:app", "--host", HOST,
+                   "--port", port, "--log-level", "warning"]  # fmt: skip
         self._procs[service] = subprocess.Popen(
             cmd, env=self.env_for(service), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,

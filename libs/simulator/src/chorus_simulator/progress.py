@@ -16,7 +16,9 @@ class Stage:
     def advance(self, n: int = 1) -> None:
         self.count += n
         now = time.monotonic()
-        if not self.quiet and (now - self._drawn > 0.1 or self.count >= self.total):
+        # Redrawn in place on a terminal; in a log, only the final line is written.
+        live = sys.stderr.isatty()
+        if not self.quiet and live and (now - self._drawn > 0.1 or self.count >= self.total):
             self._drawn = now
             self._draw(end="")
 
