@@ -85,6 +85,16 @@ async def check(gateway: Gateway, tenant: TenantAccess, record: Record, deadline
     return 0
 
 
+async def verify_recorded(args: argparse.Namespace) -> int:
+    saved = json.loads(args.credentials.read_text())
+    tenant = TenantAccess(saved["tenant_id"], saved["admin_email"], saved["admin_password"])
+    gateway = Gateway(saved["gateway"])
+    try:
+        return await check(gateway, tenant, Record.load(args.record), args.deadline)
+    finally:
+        await gateway.close()
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(
         prog="python -m chorus_simulator",
@@ -105,8 +115,13 @@ def main() -> None:
     go.add_argument("--verify", action="store_true", help="then wait for the expected outcome")
     go.add_argument("--deadline", type=float, default=180.0)
     go.add_argument("--quiet", action="store_true")
+    again = commands.add_parser("verify", help="compare a recorded run with the platform")
+    again.add_argument("--record", type=Path, required=True)
+    again.add_argument("--credentials", type=Path, required=True, help="written by run")
+    again.add_argument("--deadline", type=float, default=60.0)
     args = cli.parse_args()
-    sys.exit(asyncio.run(run(args)))
+    command = run if args.command == "run" else verify_recorded
+    sys.exit(asyncio.run(command(args)))
 
 
 if __name__ == "__main__":
