@@ -7,7 +7,7 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 
 from chorus_devstack.fleet import Engines, Fleet
@@ -16,7 +16,9 @@ from chorus_devstack.resolve import resolve_infra
 
 
 @contextlib.asynccontextmanager
-async def bench_fleet(label: str, profiled: Iterable[str] = ()) -> AsyncIterator[Fleet]:
+async def bench_fleet(
+    label: str, profiled: Iterable[str] = (), gateway_env: Mapping[str, str] | None = None
+) -> AsyncIterator[Fleet]:
     infra = resolve_infra(dict(os.environ))
     endpoints = infra.endpoints
     name = f"chorus_bench_{label}_{uuid.uuid4().hex[:8]}"
@@ -30,7 +32,7 @@ async def bench_fleet(label: str, profiled: Iterable[str] = ()) -> AsyncIterator
     fleet = Fleet(
         engines,
         work,
-        extra_env={"*": {"CHORUS_SHARING_CLICK_SALT": secret}},
+        extra_env={"*": {"CHORUS_SHARING_CLICK_SALT": secret}, "gateway": dict(gateway_env or {})},
         profiled=frozenset(profiled),
     )
     try:

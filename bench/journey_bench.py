@@ -23,21 +23,34 @@ from _common import format_table
 from _fleet import bench_fleet
 from chorus_simulator.expect import expect
 from chorus_simulator.gateway import Gateway
+from chorus_simulator.idp import IdentityProvider
 from chorus_simulator.plan import make_plan
 from chorus_simulator.progress import Progress
 from chorus_simulator.run import ProgramRun
-from chorus_simulator.scale import SCALES
+from chorus_simulator.scale import SCALES, Scale
 from chorus_simulator.tenant import bootstrap_tenant
 from chorus_simulator.verify import until_matching
 
 
 async def main(args: argparse.Namespace) -> int:
     scale = SCALES[args.scale]
-    async with bench_fleet("journey") as fleet:
+    with IdentityProvider() as sso:
+        gateway_env = {"CHORUS_GATEWAY_OIDC_ISSUERS": sso.oidc_issuers_env()}
+        return await journey(args, scale, sso if args.sso else None, gateway_env)
+
+
+async def journey(
+    args: argparse.Namespace,
+    scale: Scale,
+    sso: IdentityProvider | None,
+    gateway_env: dict[str, str],
+) -> int:
+    async with bench_fleet("journey", gateway_env=gateway_env) as fleet:
         gw = Gateway(fleet.gateway, concurrency=scale.concurrency)
         try:
             tenant = bootstrap_tenant("Journey Bench Co", env=fleet.env_for("gateway"))
-            program = ProgramRun(gw, tenant, make_plan(scale, args.seed), Progress())
+            plan = make_plan(scale, args.seed)
+            program = ProgramRun(gw, tenant, plan, Progress(), sso=sso)
             started = time.monotonic()
             record = await program.execute()
             ran = time.monotonic() - started
@@ -78,4 +91,10 @@ if __name__ == "__main__":
     cli.add_argument("--scale", choices=sorted(SCALES), default="full")
     cli.add_argument("--seed", type=int, default=7)
     cli.add_argument("--deadline", type=float, default=900.0)
+    cli.add_argument(
+        "--passwords",
+        dest="sso",
+        action="store_false",
+        help="sign people in with passwords instead of the simulated SSO",
+    )
     sys.exit(asyncio.run(main(cli.parse_args())))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from chorus_simulator.gateway import Gateway, Headers
+from chorus_simulator.idp import IdentityProvider
 from chorus_simulator.plan import Plan, PlannedReport
 from chorus_simulator.progress import Progress
 from chorus_simulator.record import ClickRecord, Record, ReportRecord, ShareRecord
@@ -62,8 +63,16 @@ async def bounded(limit: int, job: Callable[[int], Awaitable[T]], count: int) ->
 
 class ProgramRun:
     def __init__(
-        self, gateway: Gateway, tenant: TenantAccess, plan: Plan, progress: Progress | None = None
+        self,
+        gateway: Gateway,
+        tenant: TenantAccess,
+        plan: Plan,
+        progress: Progress | None = None,
+        *,
+        sso: IdentityProvider | None = None,
     ) -> None:
+        self.sso = sso
+        """People sign in through this identity provider instead of passwords."""
         self.gw = gateway
         self.tenant = tenant
         self.plan = plan
@@ -159,21 +168,24 @@ class ProgramRun:
 
     async def person(self, name: str, role: str, teams: list[str]) -> Headers:
         email = f"{name}-{self.run_id}@sim.example.com"
-        made = await self.gw.call(
-            "POST",
-            "/v1/directory/people",
-            headers=self.admin,
-            json={
-                "email": email,
-                "display_name": name.title(),
-                "roles": [role],
-                "team_ids": teams,
-                "enrolment": "enrolled",
-                "password": self.password,
-            },
-        )
+        body: dict[str, Any] = {
+            "email": email,
+            "display_name": name.title(),
+            "roles": [role],
+            "team_ids": teams,
+            "enrolment": "enrolled",
+        }
+        subject = f"sso-{name}-{self.run_id}"
+        if self.sso is None:
+            body["password"] = self.password
+        else:
+            body["external_subject"] = subject
+        made = await self.gw.call("POST", "/v1/directory/people", headers=self.admin, json=body)
         if role == "advocate":
             self.advocate_ids[int(name.removeprefix("adv"))] = made["id"]
+        if self.sso is not None:
+            token = self.sso.token(self.tenant.tenant_id, subject, email)
+            return {"Authorization": f"Bearer {token}"}
         return await self.gw.login(self.tenant.tenant_id, email, self.password)
 
     # -- content -------------------------------------------------------------------------
