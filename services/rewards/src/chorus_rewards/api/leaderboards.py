@@ -6,13 +6,18 @@ from datetime import date
 from typing import Annotated
 
 from chorus_platform.identity import CurrentIdentity
+from chorus_platform.problems import UnprocessableEntity
 from fastapi import APIRouter, Query
 
 from chorus_rewards.api.deps import Runtime, is_admin
+from chorus_rewards.api.params import AdvocatePath
 from chorus_rewards.boards import Metric, ScopeKind
 from chorus_rewards.leaderboards import BoardQuery
 from chorus_rewards.periods import Period
 from chorus_rewards.schemas import BoardOut, BoardPageOut, RankedOut, StandingOut
+
+ScopeId = Annotated[str | None, Query(min_length=1, max_length=140)]
+"""The team id or campaign hashtag of a team or hashtag board."""
 
 router = APIRouter(prefix="/v1/rewards/leaderboards", tags=["rewards: leaderboards"])
 
@@ -23,14 +28,14 @@ async def top(
     rt: Runtime,
     metric: Metric,
     scope: ScopeKind = ScopeKind.TENANT,
-    scope_id: Annotated[str | None, Query(max_length=140)] = None,
+    scope_id: ScopeId = None,
     period: Period = Period.ALL,
     date_: Annotated[date | None, Query(alias="date")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> BoardPageOut:
     """The ranking: value descending, then earliest to reach it, then advocate id."""
-    q = BoardQuery(metric, scope, scope_id, period, date_)
+    q = board_query(metric, scope, scope_id, period, date_)
     page = await rt.leaderboards.top(
         identity, q, min(limit, rt.settings.leaderboard_max_limit), offset, is_admin(identity)
     )
@@ -46,16 +51,16 @@ async def standing(
     identity: CurrentIdentity,
     rt: Runtime,
     metric: Metric,
-    advocate_id: str,
+    advocate_id: AdvocatePath,
     scope: ScopeKind = ScopeKind.TENANT,
-    scope_id: Annotated[str | None, Query(max_length=140)] = None,
+    scope_id: ScopeId = None,
     period: Period = Period.ALL,
     date_: Annotated[date | None, Query(alias="date")] = None,
     window: Annotated[int, Query(ge=0, le=50)] = 0,
 ) -> StandingOut:
     """An advocate's rank and value (null when not on the board) and `window` neighbours
     on each side."""
-    q = BoardQuery(metric, scope, scope_id, period, date_)
+    q = board_query(metric, scope, scope_id, period, date_)
     found = await rt.leaderboards.standing(identity, q, advocate_id, window, is_admin(identity))
     return StandingOut(
         board=BoardOut.of(found.board),
@@ -64,3 +69,11 @@ async def standing(
         value=found.value,
         window=[RankedOut.of(r) for r in found.window],
     )
+
+
+def board_query(
+    metric: Metric, scope: ScopeKind, scope_id: str | None, period: Period, on: date | None
+) -> BoardQuery:
+    if scope is not ScopeKind.TENANT and scope_id is None:
+        raise UnprocessableEntity(f"scope {scope.value} needs a scope_id", field="scope_id")
+    return BoardQuery(metric, scope, scope_id, period, on)
