@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BaseModel, Field
 
 from chorus_rewards.boards import Metric
-from chorus_rewards.leaderboards import Ranked, ResolvedBoard
 from chorus_rewards.limits import (
     BIGINT_MAX,
     HASHTAG_PATTERN,
@@ -86,16 +85,6 @@ class BoardOut(BaseModel):
     """all, m2026-03, w2026-03-02 (week of that Monday) or d2026-03-03."""
     time_zone: str
 
-    @classmethod
-    def of(cls, b: ResolvedBoard) -> BoardOut:
-        return cls(
-            metric=b.metric.value,
-            scope=b.scope,
-            period=b.period.value,
-            bucket=b.bucket,
-            time_zone=b.time_zone,
-        )
-
 
 class RankedOut(BaseModel):
     rank: int
@@ -103,10 +92,6 @@ class RankedOut(BaseModel):
     """Null for other advocates when the tenant's leaderboards are anonymous."""
     value: int
     you: bool
-
-    @classmethod
-    def of(cls, r: Ranked) -> RankedOut:
-        return cls(rank=r.rank, advocate_id=r.advocate_id, value=r.value, you=r.you)
 
 
 class BoardPageOut(BaseModel):
