@@ -343,10 +343,22 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Service:
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) of the service process so far (Linux /proc; --workers 1)."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.asynccontextmanager
 async def service_process(
     args: argparse.Namespace, env: Env, prefix: str, consume: bool
-) -> AsyncIterator[int]:
+) -> AsyncIterator[Service]:
     """The rewards service in its own process(es); consuming topics under `prefix` or not."""
     port = free_port()
     service_env = os.environ | {
@@ -377,7 +389,7 @@ async def service_process(
             if time.monotonic() > deadline or proc.returncode is not None:
                 raise RuntimeError("the rewards service did not start")
             await asyncio.sleep(0.2)
-        yield port
+        yield Service(port, proc.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -396,6 +408,15 @@ class RawHttp:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        try:
+            return await self._get(path)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # uvicorn closes a keep-alive connection idle for 5 s (the freshness watcher's
+            # can be, while the consumer is behind): reconnect once.
+            self.close()
+            return await self._get(path)
+
+    async def _get(self, path: str) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
@@ -412,6 +433,7 @@ class RawHttp:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.reader = self.writer = None
 
 
 def admin_headers(tenant: str) -> dict[str, str]:
@@ -531,28 +553,32 @@ async def timed_reads(
     return len(latencies), latencies, errors
 
 
-async def reads(
-    args: argparse.Namespace, env: Env, port: int | None
-) -> list[tuple[str, int, float, float, float, int]]:
+ReadRun = tuple[str, int, float, float, float, int, float | None]
+"""label, reads, seconds, p50 ms, p99 ms, errors, CPU us per read (None: not measured)."""
+
+
+async def reads(args: argparse.Namespace, env: Env, service: Service | None) -> list[ReadRun]:
     tenant = env.tenants[-1]
     print(f"loading a {args.board:,}-advocate board ...", flush=True)
     await load_board(env.redis, tenant, args.board)
     board = BoardQuery(Metric.POINTS)
     viewer = Identity(tenant_id=tenant, principal_id="bench", roles=frozenset({Role.ADMIN}))
-    service = Leaderboards(env.redis, SettingsCache(env.pool))
+    boards = Leaderboards(env.redis, SettingsCache(env.pool))
 
     async def in_process(top: bool, advocate: str, _n: int) -> bool:
         if top:
-            page = await service.top(viewer, board, 10, 0, True)
+            page = await boards.top(viewer, board, 10, 0, True)
             return len(page.entries) == 10
-        found = await service.standing(viewer, board, advocate, 0, True)
+        found = await boards.standing(viewer, board, advocate, 0, True)
         return found.rank is not None
 
-    results = []
+    results: list[ReadRun] = []
+    cpu0 = time.process_time()
     n, lat, err = await timed_reads(args.read_seconds, args.concurrency, in_process, args.board)
-    results.append(("service layer, in process", n, args.read_seconds, *_pcts(lat), err))
-    if port is not None:
-        clients = [RawHttp(port, admin_headers(tenant)) for _ in range(args.concurrency)]
+    cpu = (time.process_time() - cpu0) / max(n, 1) * 1e6  # the load generator included
+    results.append(("service layer, in process", n, args.read_seconds, *_pcts(lat), err, cpu))
+    if service is not None:
+        clients = [RawHttp(service.port, admin_headers(tenant)) for _ in range(args.concurrency)]
 
         async def over_http(top: bool, advocate: str, worker: int) -> bool:
             path = (
@@ -565,11 +591,15 @@ async def reads(
 
         for i in range(len(clients)):  # warm the connections and caches
             await over_http(i % 2 == 0, "adv-0000001", i)
+        cpu0 = service.cpu_seconds()
         n, lat, err = await timed_reads(args.read_seconds, args.concurrency, over_http, args.board)
+        # The service process's own CPU per request (with --workers > 1 the work is in
+        # the worker processes, not measured here).
+        used = (service.cpu_seconds() - cpu0) / max(n, 1) * 1e6 if args.workers == 1 else None
         for client in clients:
             client.close()
         label = f"HTTP API, uvicorn --workers {args.workers}, {args.concurrency} connections"
-        results.append((label, n, args.read_seconds, *_pcts(lat), err))
+        results.append((label, n, args.read_seconds, *_pcts(lat), err, used))
     return results
 
 
@@ -673,22 +703,28 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
     r = results.get("reads")
     if r:
         rows = [
-            [label, f"{n / secs:,.0f}", f"{p50:.2f}", f"{p99:.2f}", str(err)]
-            for label, n, secs, p50, p99, err in r
+            [label, f"{n / secs:,.0f}", f"{p50:.2f}", f"{p99:.2f}", str(err), _us(cpu)]
+            for label, n, secs, p50, p99, err, cpu in r
         ]
         lines += [
             "",
             f"3. top-10 / rank reads (half each) on a {args.board:,}-advocate board, "
             f"{args.read_seconds:.0f}s each",
-            format_table(["path", "reads/s", "p50 ms", "p99 ms", "errors"], rows),
+            format_table(["path", "reads/s", "p50 ms", "p99 ms", "errors", "CPU us/read"], rows),
+            "   CPU us/read: in process, this whole process (load generator included); over "
+            "HTTP, the service process alone",
         ]
-        for label, n, secs, _p50, p99, _err in r:
+        for label, n, secs, _p50, p99, _err, _cpu in r:
             met = n / secs >= TARGET_READS and p99 <= TARGET_READ_P99_MS
             lines.append(
                 f"   target >= {TARGET_READS:,}/s and p99 <= {TARGET_READ_P99_MS:.0f} ms, "
                 f"{label}: {'MET' if met else 'NOT MET'}"
             )
     return "\n".join(lines)
+
+
+def _us(cpu: float | None) -> str:
+    return "-" if cpu is None else f"{cpu:,.0f}"
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -724,13 +760,14 @@ async def run(args: argparse.Namespace) -> int:
                 topics = [s.topic for s in consumed_specs(prefix)]
                 env.extra_topics += topics
                 await ensure_topics(args.bootstrap, topics + [f"{t}.dlq" for t in topics], 3)
-                async with service_process(args, env, prefix, consume=True) as port:
+                async with service_process(args, env, prefix, consume=True) as service:
                     print(f"freshness at {rate:,.0f} events/s ...", flush=True)
-                    results["freshness"].append(await freshness(args, env, prefix, port, rate))
+                    found = await freshness(args, env, prefix, service.port, rate)
+                    results["freshness"].append(found)
         if "reads" in phases:
             # Reads alone: this service process consumes nothing.
-            async with service_process(args, env, env.prefix, consume=False) as port:
-                results["reads"] = await reads(args, env, port)
+            async with service_process(args, env, env.prefix, consume=False) as service:
+                results["reads"] = await reads(args, env, service)
     finally:
         await cleanup(args, env, database)
     print(json.dumps(results, default=str))  # the raw figures, whatever happens to the table

@@ -31,7 +31,7 @@ def _target(
 
 @dataclass
 class BoardChanges:
-    scores: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    scores: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     """tenant -> board key -> advocate -> score."""
     expiry: dict[str, int] = field(default_factory=dict)
     """board key -> unix time of EXPIREAT (period boards only)."""

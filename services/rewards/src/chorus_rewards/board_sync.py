@@ -29,7 +29,7 @@ import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from chorus_rewards import metrics
+from chorus_rewards import metrics, resp
 from chorus_rewards.accrual import EARNING_KINDS, LedgerEntry, TenantContext
 from chorus_rewards.board_changes import BoardChanges
 from chorus_rewards.boards import METRICS, ranks_metric, scopes_of
@@ -107,18 +107,18 @@ class BoardWriter:
         self._expiring: set[str] = set()
 
     async def write(self, changes: BoardChanges) -> None:
-        pipe = self.redis.pipeline(transaction=False)
+        commands = []
         new_expiries = []
         for boards in changes.scores.values():
             for key, members in boards.items():
-                pipe.zadd(key, members)
+                commands.append(resp.zadd(key, members))
                 expires = changes.expiry.get(key)
                 if expires is not None and key not in self._expiring:
-                    pipe.expireat(key, expires)
+                    commands.append(resp.command("EXPIREAT", key, expires))
                     new_expiries.append(key)
         for tenant_id in changes.scores:
-            pipe.publish(*changes.notice(tenant_id))
-        await pipe.execute()
+            commands.append(resp.command("PUBLISH", *changes.notice(tenant_id)))
+        await resp.send(self.redis, commands)
         if len(self._expiring) > self.EXPIRY_MEMORY:
             self._expiring.clear()
         self._expiring.update(new_expiries)

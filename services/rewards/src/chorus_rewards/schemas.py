@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, Field
 
 from chorus_rewards.boards import Metric
-from chorus_rewards.leaderboards import Ranked, ResolvedBoard
+from chorus_rewards.limits import (
+    BIGINT_MAX,
+    HASHTAG_PATTERN,
+    ID_MAX_LENGTH,
+    ID_PATTERN,
+    TEXT_PATTERN,
+)
 from chorus_rewards.rules import PointsRules, RulesVersion
 
 
@@ -79,16 +85,6 @@ class BoardOut(BaseModel):
     """all, m2026-03, w2026-03-02 (week of that Monday) or d2026-03-03."""
     time_zone: str
 
-    @classmethod
-    def of(cls, b: ResolvedBoard) -> BoardOut:
-        return cls(
-            metric=b.metric.value,
-            scope=b.scope,
-            period=b.period.value,
-            bucket=b.bucket,
-            time_zone=b.time_zone,
-        )
-
 
 class RankedOut(BaseModel):
     rank: int
@@ -96,10 +92,6 @@ class RankedOut(BaseModel):
     """Null for other advocates when the tenant's leaderboards are anonymous."""
     value: int
     you: bool
-
-    @classmethod
-    def of(cls, r: Ranked) -> RankedOut:
-        return cls(rank=r.rank, advocate_id=r.advocate_id, value=r.value, you=r.you)
 
 
 class BoardPageOut(BaseModel):
@@ -117,16 +109,16 @@ class StandingOut(BaseModel):
 
 
 class NewItem(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
+    description: str = Field(default="", max_length=2000, pattern=TEXT_PATTERN)
     cost: int = Field(gt=0, le=10_000_000)
     """Points per unit."""
     stock: int = Field(ge=0, le=10_000_000)
 
 
 class ItemChange(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
+    description: str | None = Field(default=None, max_length=2000, pattern=TEXT_PATTERN)
     cost: int | None = Field(default=None, gt=0, le=10_000_000)
     active: bool | None = None
     restock: int = Field(default=0, ge=0, le=10_000_000)
@@ -144,7 +136,7 @@ class ItemOut(BaseModel):
 
 
 class RedeemBody(BaseModel):
-    item_id: int = Field(ge=1)
+    item_id: int = Field(ge=1, le=BIGINT_MAX)
 
 
 class RedemptionOut(BaseModel):
@@ -162,12 +154,12 @@ class RedemptionOut(BaseModel):
 
 class Prize(BaseModel):
     rank: int = Field(ge=1, le=1000)
-    prize: str = Field(min_length=1, max_length=500)
+    prize: str = Field(min_length=1, max_length=500, pattern=TEXT_PATTERN)
 
 
 class NewContest(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    hashtag: str = Field(pattern=r"^#?[^\s#]+$", max_length=140)
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
+    hashtag: str = Field(pattern=HASHTAG_PATTERN, max_length=140)
     metric: Metric = Metric.POINTS
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -205,8 +197,8 @@ class AuditOut(BaseModel):
 
 
 class NewRaffle(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    hashtag: str = Field(pattern=r"^#?[^\s#]+$", max_length=140)
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
+    hashtag: str = Field(pattern=HASHTAG_PATTERN, max_length=140)
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     winners: int = Field(default=1, ge=1, le=1000)
@@ -232,9 +224,17 @@ class RaffleOut(BaseModel):
     drawn_at: datetime | None
 
 
+RaffleEntry = tuple[
+    Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)],
+    Annotated[int, Field(ge=0, le=2**31 - 1)],
+]
+"""[advocate_id, weight]: weight = valid shares in the campaign."""
+
+
 class VerifyRaffle(BaseModel):
     seed: str = Field(min_length=1, max_length=1000)
-    entries: list[tuple[str, int]] = Field(max_length=1_000_000)
+    entries: list[RaffleEntry] = Field(max_length=1_000_000)
+    """[advocate_id, weight] pairs; weights of 0 are allowed (and dropped by the draw)."""
     winners: int = Field(ge=1, le=1000)
     seed_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
 

@@ -9,6 +9,7 @@ from chorus_platform.problems import Forbidden, NotFound
 from fastapi import APIRouter, Header, Query, Response, status
 
 from chorus_rewards.api.deps import Admin, Runtime, is_admin, may_see_advocate
+from chorus_rewards.api.params import AdvocateQuery, RowId
 from chorus_rewards.redemption import RedemptionState
 from chorus_rewards.repository import catalogue as repo
 from chorus_rewards.schemas import ItemChange, ItemOut, NewItem, RedeemBody, RedemptionOut
@@ -35,7 +36,7 @@ async def list_items(
 
 
 @router.patch("/catalogue/{item_id}", response_model=ItemOut)
-async def change_item(item_id: int, body: ItemChange, identity: Admin, rt: Runtime) -> ItemOut:
+async def change_item(item_id: RowId, body: ItemChange, identity: Admin, rt: Runtime) -> ItemOut:
     changes = body.model_dump(exclude={"restock"}, exclude_none=True)
     row = await repo.update_item(rt.ctx.pool, identity.tenant_id, item_id, changes, body.restock)
     if row is None:
@@ -65,7 +66,7 @@ async def redeem(
 async def list_redemptions(
     identity: CurrentIdentity,
     rt: Runtime,
-    advocate_id: str | None = None,
+    advocate_id: AdvocateQuery = None,
     state: RedemptionState | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RedemptionOut]:
@@ -80,13 +81,13 @@ async def list_redemptions(
 
 
 @router.post("/redemptions/{redemption_id}/fulfil", response_model=RedemptionOut)
-async def fulfil(redemption_id: int, identity: Admin, rt: Runtime) -> RedemptionOut:
+async def fulfil(redemption_id: RowId, identity: Admin, rt: Runtime) -> RedemptionOut:
     row = await rt.redemptions.fulfil(identity.tenant_id, redemption_id, identity.principal_id)
     return RedemptionOut(**dict(row))
 
 
 @router.post("/redemptions/{redemption_id}/cancel", response_model=RedemptionOut)
-async def cancel(redemption_id: int, identity: CurrentIdentity, rt: Runtime) -> RedemptionOut:
+async def cancel(redemption_id: RowId, identity: CurrentIdentity, rt: Runtime) -> RedemptionOut:
     """Admins cancel any requested redemption; advocates their own. Refunds the points."""
     if not is_admin(identity):
         found = await repo.get(rt.ctx.pool, identity.tenant_id, redemption_id)

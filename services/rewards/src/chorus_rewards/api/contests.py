@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from chorus_rewards import raffle
 from chorus_rewards.api.deps import Admin, Runtime
+from chorus_rewards.api.params import RowId
 from chorus_rewards.repository import contests as repo
 from chorus_rewards.schemas import (
     AuditOut,
@@ -48,13 +49,13 @@ async def list_contests(
 
 
 @router.get("/contests/{contest_id}", response_model=ContestOut)
-async def get_contest(contest_id: int, identity: CurrentIdentity, rt: Runtime) -> ContestOut:
+async def get_contest(contest_id: RowId, identity: CurrentIdentity, rt: Runtime) -> ContestOut:
     return ContestOut(**dict(await rt.contests.get(identity.tenant_id, contest_id)))
 
 
 @router.get("/contests/{contest_id}/standings", response_model=list[ContestStanding])
 async def contest_standings(
-    contest_id: int,
+    contest_id: RowId,
     identity: CurrentIdentity,
     rt: Runtime,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -65,7 +66,7 @@ async def contest_standings(
 
 
 @router.get("/contests/{contest_id}/audit", response_model=AuditOut)
-async def audit_contest(contest_id: int, identity: CurrentIdentity, rt: Runtime) -> AuditOut:
+async def audit_contest(contest_id: RowId, identity: CurrentIdentity, rt: Runtime) -> AuditOut:
     """Recompute the frozen results from the ledger and compare their sha256."""
     return AuditOut(**await rt.contests.audit(identity.tenant_id, contest_id))
 
@@ -97,12 +98,12 @@ async def open_raffle(body: NewRaffle, identity: Admin, rt: Runtime) -> RaffleOu
 
 
 @router.get("/raffles/{raffle_id}", response_model=RaffleOut)
-async def get_raffle(raffle_id: int, identity: CurrentIdentity, rt: Runtime) -> RaffleOut:
+async def get_raffle(raffle_id: RowId, identity: CurrentIdentity, rt: Runtime) -> RaffleOut:
     return _raffle_out(await rt.raffles.get(identity.tenant_id, raffle_id))
 
 
 @router.post("/raffles/{raffle_id}/draw", response_model=RaffleOut)
-async def draw_raffle(raffle_id: int, identity: Admin, rt: Runtime) -> RaffleOut:
+async def draw_raffle(raffle_id: RowId, identity: Admin, rt: Runtime) -> RaffleOut:
     """Draw now (409 while open); drawing again returns the same result."""
     return _raffle_out(await rt.raffles.draw(identity.tenant_id, raffle_id))
 
