@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Piece, pieces
+from chorus_metrics.kpis.rollup import Grain, Piece, periods, pieces
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -78,15 +78,17 @@ async def _ranges(conn: asyncpg.Connection, q: KpiQuery) -> list[tuple[date | No
         start = start or row[0]
         end = end or row[1] + timedelta(microseconds=1)
     assert start is not None and end is not None
+    # Campaigns vary per share, so rollups do not keep them: read the shares.
+    split = (lambda lo, hi: [Piece(Grain.RAW, lo, hi, 1)]) if q.campaign else pieces
     if q.bucket is Bucket.NONE:
-        return [(None, p) for p in pieces(start, end)]
+        return [(None, p) for p in split(start, end)]
     zone = ZoneInfo(q.time_zone)
     days = bucket_days(q, start, end - timedelta(microseconds=1)) if end > start else []
     out: list[tuple[date | None, Piece]] = []
     for day in days:
         lo = max(start, datetime.combine(day, time.min, zone))
         hi = min(end, datetime.combine(next_start(day, q.bucket), time.min, zone))
-        out += [(day, p) for p in pieces(lo, hi)]
+        out += [(day, p) for p in split(lo, hi)] if hi > lo else []
     return out
 
 
@@ -99,7 +101,7 @@ async def top_contributors(
     shares only for the slivers at the edges (see `rollup.py`); pieces are signed,
     so a contributor whose pieces cancel out has no share in the bucket and is dropped.
     """
-    ranges = await _ranges(conn, q)
+    ranges = [(b, p) for b, piece in await _ranges(conn, q) for p in periods(piece)]
     if not ranges:
         return []
     sql = Sql()
@@ -110,7 +112,7 @@ async def top_contributors(
     signs = sql.bind([p.sign for _, p in ranges])
     buckets = sql.bind([b for b, _ in ranges])
     rolled = Sql(sql.args)
-    share_filters(rolled, q, "r", tenant=tenant)
+    share_filters(rolled, q, "r", tenant=tenant, campaign=False)
     raw = Sql(sql.args)
     share_filters(raw, q, "s", tenant=tenant)
     who = "t.team_id" if by_team else "c.advocate_id"
@@ -128,18 +130,23 @@ async def top_contributors(
         f"  {ends}::timestamptz[], {signs}::int[], {buckets}::date[]) "
         f"  AS p(grain, t_from, t_to, sign, bucket)"
         f"), contributions AS ("
-        f" SELECT p.bucket, r.advocate_id, r.team_ids, p.sign * r.shares AS shares, "
-        f"  p.sign * r.clicks AS clicks, p.sign * r.reactions AS reactions, "
-        f"  p.sign * r.comments AS comments, p.sign * r.reshares AS reshares "
-        f" FROM p JOIN share_rollups r ON r.tenant_id = {tenant} AND r.grain = p.grain "
-        f"  AND r.period_start >= p.t_from AND r.period_start < p.t_to "
-        f" WHERE p.grain <> 'raw' AND {rolled.condition} "
+        # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
+        # one rollup row (an advocate's day or month) is far below 2^31 per figure.
+        f" SELECT p.bucket, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
+        f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
+        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
+        # One rollup period per piece row, read by a primary-key lookup per row
+        # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
+        f" FROM p CROSS JOIN LATERAL (SELECT * FROM share_rollups r WHERE r.grain = p.grain "
+        f"  AND r.period_start = p.t_from AND {rolled.condition} OFFSET 0) AS r "
+        f" WHERE p.grain <> 'raw' "
         f" UNION ALL "
-        f" SELECT p.bucket, s.advocate_id, s.team_ids, p.sign, p.sign * s.clicks, "
-        f"  p.sign * s.reactions, p.sign * s.comments, p.sign * s.reshares "
-        f" FROM p JOIN shares s ON s.tenant_id = {tenant} "
-        f"  AND s.posted_at >= p.t_from AND s.posted_at < p.t_to "
-        f" WHERE p.grain = 'raw' AND {raw.condition}"
+        f" SELECT p.bucket, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
+        f"  (p.sign * s.reshares)::int "
+        f" FROM p CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= p.t_from "
+        f"  AND s.posted_at < p.t_to AND {raw.condition} OFFSET 0) AS s "
+        f" WHERE p.grain = 'raw'"
         f") "
         f"SELECT c.bucket, {who} AS contributor, sum(c.shares) AS shares, "
         f" sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "

@@ -94,3 +94,17 @@ def pieces(start: datetime, end: datetime) -> list[Piece]:
     if month_end > month_start:
         out.append(Piece(Grain.MONTH, month_start, month_end, +1))
     return out
+
+
+def periods(piece: Piece) -> list[Piece]:
+    """A rollup piece as one piece per rollup period (day or month) it covers; a raw
+    piece as itself."""
+    if piece.grain is Grain.RAW:
+        return [piece]
+    out = []
+    start = piece.start
+    while start < piece.end:
+        end = _next_month(start) if piece.grain is Grain.MONTH else start + DAY
+        out.append(Piece(piece.grain, start, end, piece.sign))
+        start = end
+    return out

@@ -1,10 +1,12 @@
 -- Pre-aggregated share totals per UTC day and UTC month, for the top-contributors
 -- KPI: a year-wide report reads a few rows per advocate and month instead of every
--- share. Keyed by every dimension the KPI filters on, so filters apply to rollup
--- rows exactly as to shares. Maintained by statement-level triggers on `shares`
--- (transition tables: one set-based upsert per statement, whatever writes the
--- share: ingestion, the shares consumer, COPY), in the writer's transaction, so a
--- report never sees a rollup that disagrees with the shares it summarises.
+-- share. Keyed by the dimensions the KPI filters on that are stable per advocate
+-- (network, teams), so those filters apply to rollup rows exactly as to shares; a
+-- campaign filter (campaigns vary per share) reads the shares. Maintained by
+-- statement-level triggers on `shares` (transition tables: one set-based upsert
+-- per statement, whatever writes the share: ingestion, the shares consumer, COPY),
+-- in the writer's transaction, so a report never sees a rollup that disagrees
+-- with the shares it summarises.
 CREATE TABLE share_rollups (
     tenant_id          text        NOT NULL,
     grain              text        NOT NULL CHECK (grain IN ('day', 'month')),
@@ -12,15 +14,13 @@ CREATE TABLE share_rollups (
     advocate_id        text        NOT NULL,
     network            text        NOT NULL,
     team_ids           text[]      NOT NULL,
-    campaign_hashtags  text[]      NOT NULL,
     shares             bigint      NOT NULL,
     clicks             bigint      NOT NULL,
     reactions          bigint      NOT NULL,
     comments           bigint      NOT NULL,
     reshares           bigint      NOT NULL,
-    PRIMARY KEY (tenant_id, grain, period_start, advocate_id, network, team_ids,
-                 campaign_hashtags)
-);
+    PRIMARY KEY (tenant_id, grain, period_start, advocate_id, network, team_ids)
+) WITH (fillfactor = 70);  -- room for in-place (HOT) updates of the sums
 
 -- Rollup rows are upserted sorted, so two writers touching the same rows lock them
 -- in the same order.
@@ -30,15 +30,14 @@ CREATE TABLE share_rollups (
 CREATE FUNCTION share_rollups_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO share_rollups AS r (tenant_id, grain, period_start, advocate_id, network,
-        team_ids, campaign_hashtags, shares, clicks, reactions, comments, reshares)
+        team_ids, shares, clicks, reactions, comments, reshares)
     SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), d.advocate_id,
-        d.network, d.team_ids, d.campaign_hashtags, count(*), sum(d.clicks),
+        d.network, d.team_ids, count(*), sum(d.clicks),
         sum(d.reactions), sum(d.comments), sum(d.reshares)
     FROM new_rows AS d CROSS JOIN (VALUES ('day'), ('month')) AS g(grain)
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
-    ORDER BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT (tenant_id, grain, period_start, advocate_id, network, team_ids,
-                 campaign_hashtags)
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (tenant_id, grain, period_start, advocate_id, network, team_ids)
     DO UPDATE SET shares = r.shares + excluded.shares, clicks = r.clicks + excluded.clicks,
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
@@ -49,40 +48,45 @@ $$;
 
 CREATE FUNCTION share_rollups_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Ingestion only moves totals: one delta row per share. A share whose
+    -- dimensions changed (not done today) is moved: taken back, then added.
     INSERT INTO share_rollups AS r (tenant_id, grain, period_start, advocate_id, network,
-        team_ids, campaign_hashtags, shares, clicks, reactions, comments, reshares)
+        team_ids, shares, clicks, reactions, comments, reshares)
     SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), d.advocate_id,
-        d.network, d.team_ids, d.campaign_hashtags, sum(d.n), sum(d.clicks),
+        d.network, d.team_ids, sum(d.n), sum(d.clicks),
         sum(d.reactions), sum(d.comments), sum(d.reshares)
     FROM (
-        SELECT o.tenant_id, o.posted_at, o.advocate_id, o.network, o.team_ids,
-            o.campaign_hashtags, -1 AS n, -o.clicks AS clicks, -o.reactions AS reactions,
-            -o.comments AS comments, -o.reshares AS reshares,
-            n.tenant_id AS nt, n.posted_at AS np, n.advocate_id AS na, n.network AS nn,
-            n.team_ids AS nti, n.campaign_hashtags AS nc, n.clicks AS ncl,
-            n.reactions AS nre, n.comments AS nco, n.reshares AS nrs
+        SELECT n.tenant_id, n.posted_at, n.advocate_id, n.network, n.team_ids, 0 AS n,
+            n.clicks - o.clicks AS clicks,
+            n.reactions - o.reactions AS reactions, n.comments - o.comments AS comments,
+            n.reshares - o.reshares AS reshares
         FROM old_rows AS o JOIN new_rows AS n
             ON n.tenant_id = o.tenant_id AND n.share_id = o.share_id
-        WHERE (o.posted_at, o.advocate_id, o.network, o.team_ids, o.campaign_hashtags,
-               o.clicks, o.reactions, o.comments, o.reshares)
-            IS DISTINCT FROM (n.posted_at, n.advocate_id, n.network, n.team_ids,
-               n.campaign_hashtags, n.clicks, n.reactions, n.comments, n.reshares)
-    ) AS changed
-    CROSS JOIN LATERAL (VALUES
-        (changed.tenant_id, changed.posted_at, changed.advocate_id, changed.network,
-         changed.team_ids, changed.campaign_hashtags, changed.n, changed.clicks,
-         changed.reactions, changed.comments, changed.reshares),
-        (changed.nt, changed.np, changed.na, changed.nn, changed.nti, changed.nc, 1,
-         changed.ncl, changed.nre, changed.nco, changed.nrs)
-    ) AS d(tenant_id, posted_at, advocate_id, network, team_ids, campaign_hashtags, n,
-           clicks, reactions, comments, reshares)
+        WHERE (n.posted_at, n.advocate_id, n.network, n.team_ids)
+            = (o.posted_at, o.advocate_id, o.network, o.team_ids)
+          AND (n.clicks, n.reactions, n.comments, n.reshares)
+            <> (o.clicks, o.reactions, o.comments, o.reshares)
+        UNION ALL
+        SELECT m.tenant_id, m.posted_at, m.advocate_id, m.network, m.team_ids, m.n, m.n * m.clicks, m.n * m.reactions, m.n * m.comments,
+            m.n * m.reshares
+        FROM old_rows AS o JOIN new_rows AS n
+            ON n.tenant_id = o.tenant_id AND n.share_id = o.share_id
+        CROSS JOIN LATERAL (VALUES
+            (-1, o.tenant_id, o.posted_at, o.advocate_id, o.network, o.team_ids,
+             o.clicks, o.reactions, o.comments, o.reshares),
+            (1, n.tenant_id, n.posted_at, n.advocate_id, n.network, n.team_ids,
+             n.clicks, n.reactions, n.comments, n.reshares)
+        ) AS m(n, tenant_id, posted_at, advocate_id, network, team_ids,
+               clicks, reactions, comments, reshares)
+        WHERE (n.posted_at, n.advocate_id, n.network, n.team_ids)
+            IS DISTINCT FROM (o.posted_at, o.advocate_id, o.network, o.team_ids)
+    ) AS d
     CROSS JOIN (VALUES ('day'), ('month')) AS g(grain)
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    GROUP BY 1, 2, 3, 4, 5, 6
     HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
         OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
-    ORDER BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT (tenant_id, grain, period_start, advocate_id, network, team_ids,
-                 campaign_hashtags)
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (tenant_id, grain, period_start, advocate_id, network, team_ids)
     DO UPDATE SET shares = r.shares + excluded.shares, clicks = r.clicks + excluded.clicks,
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
@@ -94,15 +98,14 @@ $$;
 CREATE FUNCTION share_rollups_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO share_rollups AS r (tenant_id, grain, period_start, advocate_id, network,
-        team_ids, campaign_hashtags, shares, clicks, reactions, comments, reshares)
+        team_ids, shares, clicks, reactions, comments, reshares)
     SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), d.advocate_id,
-        d.network, d.team_ids, d.campaign_hashtags, -count(*), -sum(d.clicks),
+        d.network, d.team_ids, -count(*), -sum(d.clicks),
         -sum(d.reactions), -sum(d.comments), -sum(d.reshares)
     FROM old_rows AS d CROSS JOIN (VALUES ('day'), ('month')) AS g(grain)
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
-    ORDER BY 1, 2, 3, 4, 5, 6, 7
-    ON CONFLICT (tenant_id, grain, period_start, advocate_id, network, team_ids,
-                 campaign_hashtags)
+    GROUP BY 1, 2, 3, 4, 5, 6
+    ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (tenant_id, grain, period_start, advocate_id, network, team_ids)
     DO UPDATE SET shares = r.shares + excluded.shares, clicks = r.clicks + excluded.clicks,
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
@@ -113,12 +116,12 @@ $$;
 
 -- Shares recorded before this migration.
 INSERT INTO share_rollups (tenant_id, grain, period_start, advocate_id, network, team_ids,
-    campaign_hashtags, shares, clicks, reactions, comments, reshares)
+    shares, clicks, reactions, comments, reshares)
 SELECT s.tenant_id, g.grain, date_trunc(g.grain, s.posted_at, 'UTC'), s.advocate_id,
-    s.network, s.team_ids, s.campaign_hashtags, count(*), sum(s.clicks), sum(s.reactions),
+    s.network, s.team_ids, count(*), sum(s.clicks), sum(s.reactions),
     sum(s.comments), sum(s.reshares)
 FROM shares AS s CROSS JOIN (VALUES ('day'), ('month')) AS g(grain)
-GROUP BY 1, 2, 3, 4, 5, 6, 7;
+GROUP BY 1, 2, 3, 4, 5, 6;
 
 CREATE TRIGGER share_rollups_insert AFTER INSERT ON shares
     REFERENCING NEW TABLE AS new_rows
