@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Grain, Piece, periods, pieces
+from chorus_metrics.kpis.rollup import Piece, periods, pieces
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -78,20 +78,15 @@ async def _ranges(conn: asyncpg.Connection, q: KpiQuery) -> list[tuple[date | No
         start = start or row[0]
         end = end or row[1] + timedelta(microseconds=1)
     assert start is not None and end is not None
-    # Campaigns vary per share, so rollups do not keep them. A team or an advocate
-    # is a small slice that the shares' own indexes (GIN on teams, advocate) find
-    # faster than a pass over every advocate's rollup rows. Those read the shares.
-    narrow = q.campaign or q.team or q.advocate
-    split = (lambda lo, hi: [Piece(Grain.RAW, lo, hi, 1)]) if narrow else pieces
     if q.bucket is Bucket.NONE:
-        return [(None, p) for p in split(start, end)]
+        return [(None, p) for p in pieces(start, end)]
     zone = ZoneInfo(q.time_zone)
     days = bucket_days(q, start, end - timedelta(microseconds=1)) if end > start else []
     out: list[tuple[date | None, Piece]] = []
     for day in days:
         lo = max(start, datetime.combine(day, time.min, zone))
         hi = min(end, datetime.combine(next_start(day, q.bucket), time.min, zone))
-        out += [(day, p) for p in split(lo, hi)] if hi > lo else []
+        out += [(day, p) for p in pieces(lo, hi)]
     return out
 
 
@@ -104,6 +99,13 @@ async def top_contributors(
     shares only for the slivers at the edges (see `rollup.py`); pieces are signed,
     so a contributor whose pieces cancel out has no share in the bucket and is dropped.
     """
+    if q.campaign or q.team or q.advocate:
+        # Campaigns vary per share, so rollups do not keep them; a team or an advocate
+        # is a small slice the shares' own indexes (GIN on teams, advocate) find
+        # faster than a pass over every advocate's rollup rows.
+        return await _top_contributors_from_shares(
+            conn, q, by_team=by_team, order=order, limit=limit
+        )
     ranges = [(b, p) for b, piece in await _ranges(conn, q) for p in periods(piece)]
     if not ranges:
         return []
@@ -124,9 +126,6 @@ async def top_contributors(
         if by_team
         else "contributions c"
     )
-    team_filter = f"WHERE t.team_id = {sql.bind(q.team)}" if q.team and by_team else ""
-    rank = "engagement" if order == "engagement" else "shares"
-    limit_param = sql.bind(limit)
     grouped = (
         f"WITH p AS ("
         f" SELECT * FROM unnest({grains}::text[], {starts}::timestamptz[], "
@@ -155,19 +154,48 @@ async def top_contributors(
         f" sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
         f" sum(c.comments) AS comments, sum(c.reshares) AS reshares, "
         f" sum(c.clicks + c.reactions + c.comments + c.reshares) AS engagement "
-        f"FROM {source} {team_filter} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
+        f"FROM {source} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
     )
+    return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
+
+
+async def _top_contributors_from_shares(
+    conn: asyncpg.Connection, q: KpiQuery, *, by_team: bool, order: str, limit: int
+) -> list[asyncpg.Record]:
+    """The same report from every share of the period (filtered reports)."""
+    sql = Sql()
+    share_filters(sql, q)
+    period(sql, q, "s.posted_at")
+    bucket = bucket_expr(sql, q, "s.posted_at", await _days(conn, q, "shares"))
+    who = "t.team_id" if by_team else "s.advocate_id"
+    source = (
+        "shares s CROSS JOIN LATERAL unnest(s.team_ids) AS t(team_id)" if by_team else "shares s"
+    )
+    if q.team and by_team:
+        sql.where(f"t.team_id = {sql.bind(q.team)}")
+    grouped = (
+        f"SELECT {bucket} AS bucket, {who} AS contributor, count(*) AS shares, "
+        f" sum(s.clicks) AS clicks, sum(s.reactions) AS reactions, "
+        f" sum(s.comments) AS comments, sum(s.reshares) AS reshares, "
+        f" sum(s.clicks + s.reactions + s.comments + s.reshares) AS engagement "
+        f"FROM {source} WHERE {sql.condition} GROUP BY 1, 2"
+    )
+    return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
+
+
+def _ranked(sql: Sql, q: KpiQuery, grouped: str, order: str, limit: int) -> str:
+    """Top `limit` rows of `grouped` (bucket, contributor, figures) per bucket."""
+    rank = "engagement" if order == "engagement" else "shares"
+    limit_param = sql.bind(limit)
     if q.bucket is Bucket.NONE:
         # One ranking: a top-N sort, no window function.
-        query = f"{grouped} ORDER BY {rank} DESC, contributor LIMIT {limit_param}"
-    else:
-        query = (
-            f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
-            f" engagement FROM (SELECT *, row_number() OVER (PARTITION BY bucket "
-            f"   ORDER BY {rank} DESC, contributor) AS rank FROM ({grouped}) AS per_contributor"
-            f") AS ranked WHERE rank <= {limit_param} ORDER BY bucket, rank"
-        )
-    return list(await conn.fetch(query, *sql.args))
+        return f"{grouped} ORDER BY {rank} DESC, contributor LIMIT {limit_param}"
+    return (
+        f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
+        f" engagement FROM (SELECT *, row_number() OVER (PARTITION BY bucket "
+        f"   ORDER BY {rank} DESC, contributor) AS rank FROM ({grouped}) AS per_contributor"
+        f") AS ranked WHERE rank <= {limit_param} ORDER BY bucket, rank"
+    )
 
 
 async def reach(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
