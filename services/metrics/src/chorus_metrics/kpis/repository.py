@@ -60,8 +60,8 @@ async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection
     it without spilling to disk."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.execute("SET LOCAL work_mem = '64MB'")
-        # Reports are many short aggregations: compiling them (hundreds of ms) costs
-        # more than it saves, and the planner's cost estimates trigger it on big tenants.
+        # Reports are short aggregations: once a big tenant's cost estimates pass
+        # jit_above_cost, compiling them would cost more than it saves.
         await conn.execute("SET LOCAL jit = off")
         yield conn
 
