@@ -64,6 +64,10 @@ def _by(rows: list[dict[str, Any]], *keys: str) -> dict[Any, dict[str, Any]]:
         (Filters("America/New_York", "week", network="linkedin"), "shares", "advocate"),
         (Filters("UTC", "none", team="team-3"), "engagement", "team"),
         (Filters("Asia/Kolkata", "day", date(2026, 3, 1), date(2026, 3, 3)), "shares", "team"),
+        # Rollup edges of every sign: months and days added and taken back, raw slivers.
+        (Filters("America/New_York", "month"), "engagement", "advocate"),
+        (Filters("Asia/Kolkata", "none", date(2026, 1, 10), date(2026, 3, 20)), "shares", "team"),
+        (Filters("Europe/Berlin", "month", campaign="#launch"), "engagement", "advocate"),
     ],
 )
 async def test_top_contributors(

@@ -81,15 +81,19 @@ class Sql:
         return " AND ".join(self.clauses) if self.clauses else "true"
 
 
-def share_filters(sql: Sql, q: KpiQuery, alias: str = "s") -> None:
-    """Tenant, team, advocate, campaign and network filters on the shares table."""
-    sql.where(f"{alias}.tenant_id = {sql.bind(q.tenant_id)}")
+def share_filters(
+    sql: Sql, q: KpiQuery, alias: str = "s", *, tenant: str | None = None, campaign: bool = True
+) -> None:
+    """Tenant, team, advocate, campaign and network filters on the shares table (or on
+    `share_rollups`, which has the same columns but campaigns: `campaign=False`).
+    `tenant`: the tenant's parameter when it is bound already."""
+    sql.where(f"{alias}.tenant_id = {tenant or sql.bind(q.tenant_id)}")
     # `@>` rather than `= ANY(...)`: the same test, but one the GIN indexes can serve.
     if q.team:
         sql.where(f"{alias}.team_ids @> ARRAY[{sql.bind(q.team)}::text]")
     if q.advocate:
         sql.where(f"{alias}.advocate_id = {sql.bind(q.advocate)}")
-    if q.campaign:
+    if q.campaign and campaign:
         sql.where(f"{alias}.campaign_hashtags @> ARRAY[{sql.bind(q.campaign)}::text]")
     if q.network:
         sql.where(f"{alias}.network = {sql.bind(q.network)}")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -21,13 +22,14 @@ from chorus_metrics.kpis.query import (
     Sql,
     bucket_days,
     bucket_expr,
+    next_start,
     period,
     share_filters,
 )
+from chorus_metrics.kpis.rollup import Piece, periods, pieces
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
-_ENGAGEMENT = "s.clicks + s.reactions + s.comments + s.reshares"
 _SPANS = {
     "shares": "SELECT min(posted_at), max(posted_at) FROM shares WHERE tenant_id = $1",
     "clicks": "SELECT min(occurred_at), max(occurred_at) FROM clicks WHERE tenant_id = $1",
@@ -58,12 +60,109 @@ async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection
     it without spilling to disk."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.execute("SET LOCAL work_mem = '64MB'")
+        # Reports are short aggregations: once a big tenant's cost estimates pass
+        # jit_above_cost, compiling them would cost more than it saves.
+        await conn.execute("SET LOCAL jit = off")
         yield conn
+
+
+async def _ranges(conn: asyncpg.Connection, q: KpiQuery) -> list[tuple[date | None, Piece]]:
+    """The report's period (bounded by the tenant's shares when open-ended), cut into
+    buckets, each bucket into rollup pieces labelled with the bucket's start day."""
+    start, end = q.start, q.end
+    if start is None or end is None:
+        row = await conn.fetchrow(_SPANS["shares"], q.tenant_id)
+        assert row is not None
+        if row[0] is None:
+            return []
+        start = start or row[0]
+        end = end or row[1] + timedelta(microseconds=1)
+    assert start is not None and end is not None
+    if q.bucket is Bucket.NONE:
+        return [(None, p) for p in pieces(start, end)]
+    zone = ZoneInfo(q.time_zone)
+    days = bucket_days(q, start, end - timedelta(microseconds=1)) if end > start else []
+    out: list[tuple[date | None, Piece]] = []
+    for day in days:
+        lo = max(start, datetime.combine(day, time.min, zone))
+        hi = min(end, datetime.combine(next_start(day, q.bucket), time.min, zone))
+        out += [(day, p) for p in pieces(lo, hi)]
+    return out
 
 
 async def top_contributors(
     conn: asyncpg.Connection, q: KpiQuery, *, by_team: bool, order: str, limit: int
 ) -> list[asyncpg.Record]:
+    """Per bucket, contributors ranked by shares or engagement.
+
+    Reads `share_rollups` (UTC days and months) for the bulk of the period and raw
+    shares only for the slivers at the edges (see `rollup.py`); pieces are signed,
+    so a contributor whose pieces cancel out has no share in the bucket and is dropped.
+    """
+    if q.campaign or q.team or q.advocate:
+        # Campaigns vary per share, so rollups do not keep them; a team or an advocate
+        # is a small slice the shares' own indexes (GIN on teams, advocate) find
+        # faster than a pass over every advocate's rollup rows.
+        return await _top_contributors_from_shares(
+            conn, q, by_team=by_team, order=order, limit=limit
+        )
+    ranges = [(b, p) for b, piece in await _ranges(conn, q) for p in periods(piece)]
+    if not ranges:
+        return []
+    sql = Sql()
+    tenant = sql.bind(q.tenant_id)
+    grains = sql.bind([p.grain.value for _, p in ranges])
+    starts = sql.bind([p.start for _, p in ranges])
+    ends = sql.bind([p.end for _, p in ranges])
+    signs = sql.bind([p.sign for _, p in ranges])
+    buckets = sql.bind([b for b, _ in ranges])
+    rolled = Sql(sql.args)
+    share_filters(rolled, q, "r", tenant=tenant, campaign=False)
+    raw = Sql(sql.args)
+    share_filters(raw, q, "s", tenant=tenant)
+    who = "t.team_id" if by_team else "c.advocate_id"
+    source = (
+        "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
+        if by_team
+        else "contributions c"
+    )
+    grouped = (
+        f"WITH p AS ("
+        f" SELECT * FROM unnest({grains}::text[], {starts}::timestamptz[], "
+        f"  {ends}::timestamptz[], {signs}::int[], {buckets}::date[]) "
+        f"  AS p(grain, t_from, t_to, sign, bucket)"
+        f"), contributions AS ("
+        # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
+        # one rollup row (an advocate's day or month) is far below 2^31 per figure.
+        f" SELECT p.bucket, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
+        f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
+        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
+        # One rollup period per piece row, read by a primary-key lookup per row
+        # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
+        f" FROM p CROSS JOIN LATERAL (SELECT * FROM share_rollups r WHERE r.grain = p.grain "
+        f"  AND r.period_start = p.t_from AND {rolled.condition} OFFSET 0) AS r "
+        f" WHERE p.grain <> 'raw' "
+        f" UNION ALL "
+        f" SELECT p.bucket, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
+        f"  (p.sign * s.reshares)::int "
+        f" FROM p CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= p.t_from "
+        f"  AND s.posted_at < p.t_to AND {raw.condition} OFFSET 0) AS s "
+        f" WHERE p.grain = 'raw'"
+        f") "
+        f"SELECT c.bucket, {who} AS contributor, sum(c.shares) AS shares, "
+        f" sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
+        f" sum(c.comments) AS comments, sum(c.reshares) AS reshares, "
+        f" sum(c.clicks + c.reactions + c.comments + c.reshares) AS engagement "
+        f"FROM {source} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
+    )
+    return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
+
+
+async def _top_contributors_from_shares(
+    conn: asyncpg.Connection, q: KpiQuery, *, by_team: bool, order: str, limit: int
+) -> list[asyncpg.Record]:
+    """The same report from every share of the period (filtered reports)."""
     sql = Sql()
     share_filters(sql, q)
     period(sql, q, "s.posted_at")
@@ -74,26 +173,29 @@ async def top_contributors(
     )
     if q.team and by_team:
         sql.where(f"t.team_id = {sql.bind(q.team)}")
-    rank = "engagement" if order == "engagement" else "shares"
-    limit_param = sql.bind(limit)
     grouped = (
         f"SELECT {bucket} AS bucket, {who} AS contributor, count(*) AS shares, "
         f" sum(s.clicks) AS clicks, sum(s.reactions) AS reactions, "
         f" sum(s.comments) AS comments, sum(s.reshares) AS reshares, "
-        f" sum({_ENGAGEMENT}) AS engagement "
+        f" sum(s.clicks + s.reactions + s.comments + s.reshares) AS engagement "
         f"FROM {source} WHERE {sql.condition} GROUP BY 1, 2"
     )
+    return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
+
+
+def _ranked(sql: Sql, q: KpiQuery, grouped: str, order: str, limit: int) -> str:
+    """Top `limit` rows of `grouped` (bucket, contributor, figures) per bucket."""
+    rank = "engagement" if order == "engagement" else "shares"
+    limit_param = sql.bind(limit)
     if q.bucket is Bucket.NONE:
         # One ranking: a top-N sort, no window function.
-        query = f"{grouped} ORDER BY {rank} DESC, contributor LIMIT {limit_param}"
-    else:
-        query = (
-            f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
-            f" engagement FROM (SELECT *, row_number() OVER (PARTITION BY bucket "
-            f"   ORDER BY {rank} DESC, contributor) AS rank FROM ({grouped}) AS per_contributor"
-            f") AS ranked WHERE rank <= {limit_param} ORDER BY bucket, rank"
-        )
-    return list(await conn.fetch(query, *sql.args))
+        return f"{grouped} ORDER BY {rank} DESC, contributor LIMIT {limit_param}"
+    return (
+        f"SELECT bucket, contributor, shares, clicks, reactions, comments, reshares, "
+        f" engagement FROM (SELECT *, row_number() OVER (PARTITION BY bucket "
+        f"   ORDER BY {rank} DESC, contributor) AS rank FROM ({grouped}) AS per_contributor"
+        f") AS ranked WHERE rank <= {limit_param} ORDER BY bucket, rank"
+    )
 
 
 async def reach(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:

@@ -1,0 +1,110 @@
+"""Split a time range into pieces read from the share rollups, with signed edges.
+
+`share_rollups` holds share totals per UTC day and UTC month. A report's range
+starts and ends at local midnights of any zone, so it rarely falls on rollup
+boundaries. Sums are additive, so the range is read as: the rollup periods
+between the *nearest* boundaries, plus or minus the slivers between each true
+edge and its nearest boundary, one level finer (months, then days, then raw
+shares). Each edge costs at most half a month of day rows and half a day of raw
+shares, wherever the range starts and ends, in whatever zone.
+
+Example, January in New York = [Jan 1 05:00Z, Feb 1 05:00Z):
+  + month Jan, - shares [Jan 1 00:00Z, 05:00Z), + shares [Feb 1 00:00Z, 05:00Z).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+
+class Grain(StrEnum):
+    RAW = "raw"
+    """Read from `shares` by `posted_at`."""
+    DAY = "day"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class Piece:
+    grain: Grain
+    start: datetime
+    end: datetime
+    sign: int
+
+
+DAY = timedelta(days=1)
+# Below these spans a finer level is read whole: not worth two signed edges.
+_MIN_DAYS_SPAN = timedelta(days=2)
+_MIN_MONTHS_SPAN = timedelta(days=20)
+
+
+def _floor_day(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _nearest_day(t: datetime) -> datetime:
+    floor = _floor_day(t)
+    return floor + DAY if t - floor >= DAY / 2 else floor
+
+
+def _floor_month(t: datetime) -> datetime:
+    return _floor_day(t).replace(day=1)
+
+
+def _next_month(t: datetime) -> datetime:
+    return (t.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _nearest_month(t: datetime) -> datetime:
+    floor = _floor_month(t)
+    after = _next_month(floor)
+    return after if after - t <= t - floor else floor
+
+
+def _edges(grain: Grain, start: datetime, near_start: datetime, end: datetime,
+           near_end: datetime) -> list[Piece]:  # fmt: skip
+    """The signed slivers between true edges and the boundaries they were rounded to."""
+    out = []
+    if near_start > start:
+        out.append(Piece(grain, start, near_start, +1))
+    elif near_start < start:
+        out.append(Piece(grain, near_start, start, -1))
+    if near_end < end:
+        out.append(Piece(grain, near_end, end, +1))
+    elif near_end > end:
+        out.append(Piece(grain, end, near_end, -1))
+    return out
+
+
+def pieces(start: datetime, end: datetime) -> list[Piece]:
+    """Signed pieces whose sums add up to the sums over [start, end)."""
+    if end <= start:
+        return []
+    if end - start < _MIN_DAYS_SPAN:
+        return [Piece(Grain.RAW, start, end, +1)]
+    day_start, day_end = _nearest_day(start), _nearest_day(end)
+    out = _edges(Grain.RAW, start, day_start, end, day_end)
+    if day_end - day_start < _MIN_MONTHS_SPAN:
+        out.append(Piece(Grain.DAY, day_start, day_end, +1))
+        return out
+    month_start, month_end = _nearest_month(day_start), _nearest_month(day_end)
+    out += _edges(Grain.DAY, day_start, month_start, day_end, month_end)
+    if month_end > month_start:
+        out.append(Piece(Grain.MONTH, month_start, month_end, +1))
+    return out
+
+
+def periods(piece: Piece) -> list[Piece]:
+    """A rollup piece as one piece per rollup period (day or month) it covers; a raw
+    piece as itself."""
+    if piece.grain is Grain.RAW:
+        return [piece]
+    out = []
+    start = piece.start
+    while start < piece.end:
+        end = _next_month(start) if piece.grain is Grain.MONTH else start + DAY
+        out.append(Piece(piece.grain, start, end, piece.sign))
+        start = end
+    return out
