@@ -118,12 +118,36 @@ def machine_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
+# uvicorn under cProfile; uvicorn re-raises SIGTERM after its graceful shutdown, which
+# would kill the process before the stats are written.
+_PROFILED = """
+import cProfile, signal, sys, uvicorn
+signal.raise_signal = lambda signum: None
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    uvicorn.main(sys.argv[2:])
+except SystemExit:
+    pass
+finally:
+    profiler.disable()
+    profiler.dump_stats(sys.argv[1])
+"""
+
+
 @contextlib.asynccontextmanager
-async def sharing_service(stack: Stack, durability: str) -> AsyncIterator[Service]:
-    """Run `uvicorn chorus_sharing.app:app` (one worker); yield it; SIGTERM at exit."""
+async def sharing_service(
+    stack: Stack, durability: str, profile: str | None = None
+) -> AsyncIterator[Service]:
+    """Run `uvicorn chorus_sharing.app:app` (one worker); yield it; SIGTERM at exit.
+
+    With `profile`, the service runs under cProfile and writes its stats there on exit
+    (the figures are then slower: they are for finding where the time goes).
+    """
     port = free_port()
+    runner = ["-c", _PROFILED, profile] if profile else ["-m", "uvicorn"]
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "uvicorn", "chorus_sharing.app:app",
+        sys.executable, *runner, "chorus_sharing.app:app",
         "--host", HOST, "--port", str(port), "--workers", "1",
         "--log-level", "warning", "--no-access-log",
         env=stack.env(durability),
@@ -350,7 +374,8 @@ async def run_mode(
     stack: Stack, mode: str, tenant: str, codes: list[str], args: argparse.Namespace
 ) -> ModeReport:
     start = await topic_ends(stack.bootstrap, CLICK_RECORDED.topic)
-    async with sharing_service(stack, mode) as service:
+    profile = f"{args.profile}.{mode}" if args.profile else None
+    async with sharing_service(stack, mode, profile) as service:
         cpu_before = service.cpu_seconds()
         own_before = time.process_time()
         busy_before, total_before = machine_ticks()
@@ -449,6 +474,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--modes", type=lambda s: [m.strip() for m in s.split(",") if m.strip()],
         default=["kafka", "outbox"],
+    )  # fmt: skip
+    parser.add_argument(
+        "--profile", metavar="PATH",
+        help="run the service under cProfile; stats go to PATH.<mode> (slower figures)",
     )  # fmt: skip
     return parser.parse_args(argv)
 

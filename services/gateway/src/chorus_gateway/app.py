@@ -18,6 +18,7 @@ from chorus_gateway.guard import GatewayGuard
 from chorus_gateway.live.api import router as live_router
 from chorus_gateway.openapi.api import ASSETS, DOCS_ASSETS
 from chorus_gateway.openapi.api import router as docs_router
+from chorus_gateway.routing.fastpath import install_proxy_fast_path
 from chorus_gateway.routing.proxy import proxy
 from chorus_gateway.runtime import GatewayRuntime
 from chorus_gateway.settings import GatewaySettings
@@ -90,6 +91,8 @@ def gateway_app(spec: ServiceSpec) -> FastAPI:
     # Innermost of the middlewares: request ids, metrics and tracing (outside) see
     # the guard's refusals too, and the guard runs before any route.
     built.user_middleware.append(Middleware(GatewayGuard))
+    # Forwarded paths skip all of the above but the guard and the proxy (see fastpath).
+    install_proxy_fast_path(built, SERVICE, trace_ratio=settings.proxy_trace_ratio)
     return built
 
 

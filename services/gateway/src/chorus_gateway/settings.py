@@ -50,6 +50,9 @@ class GatewaySettings(ServiceSettings):
     upstream_retries: int = Field(default=2, ge=0, le=5)
     """Extra attempts for idempotent methods whose connection could not be opened."""
     identity_ttl_seconds: int = Field(default=60, ge=10)
+    proxy_trace_ratio: float = Field(default=0.01, ge=0, le=1)
+    """Share of forwarded requests traced when the caller sent no `traceparent` (a
+    span costs more than the rest of forwarding; traced callers are always followed)."""
 
     # -- people's tokens
     public_url: str = "http://127.0.0.1:8100"

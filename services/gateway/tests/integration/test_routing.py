@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chorus_platform.identity import IDENTITY_HEADER
@@ -78,3 +79,24 @@ async def test_streamed_bodies_pass_through(tenant: Tenant) -> None:
         assert answer.status_code == 200
         text = "".join([part async for part in answer.aiter_text()])
     assert text == "chunk 0\nchunk 1\nchunk 2\n"
+
+
+async def test_forwarded_requests_get_a_request_id_and_are_counted_by_route(
+    tenant: Tenant,
+) -> None:
+    def count(exposition: str) -> float:
+        wanted = (
+            'chorus_http_requests_total{method="GET",route="/v1/content/{rest:path}",'
+            'service="gateway",status="200"}'
+        )
+        return sum(float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines()
+                   if line.startswith(wanted))  # fmt: skip
+
+    before = count((await tenant.client.get("/metrics")).text)
+    answer = await tenant.client.get("/v1/content/items", headers=tenant.admin)
+    assert answer.status_code == 200
+    generated = answer.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert answer.json()["headers"]["x-request-id"] == generated
+    # Forwarded requests are answered in front of the middleware stack: they still count.
+    assert count((await tenant.client.get("/metrics")).text) == before + 1

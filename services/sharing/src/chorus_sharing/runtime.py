@@ -12,11 +12,11 @@ from chorus_events.contracts.base import Network
 from chorus_platform.app import ServiceContext
 
 from chorus_sharing.clicks import (
-    ClickPublisher,
     ClickRecorder,
     FallbackClickRecorder,
     KafkaClickRecorder,
     OutboxClickRecorder,
+    click_publisher,
 )
 from chorus_sharing.connectors import NetworkConnector
 from chorus_sharing.connectors.linkedin import LinkedInMemberConnector, linkedin_client
@@ -98,7 +98,7 @@ class SharingRuntime:
         outbox = OutboxClickRecorder(self.ctx.pool, timeout=s.click_timeout)
         if s.click_durability is ClickDurability.OUTBOX:
             return outbox
-        publisher = ClickPublisher(s.kafka_bootstrap, f"{self.ctx.name}-clicks")
+        publisher = click_publisher(s.kafka_bootstrap, f"{self.ctx.name}-clicks")
         kafka = KafkaClickRecorder(
             publisher, partitions=s.kafka_partitions, timeout=s.click_kafka_timeout
         )

@@ -11,7 +11,7 @@ from chorus_devstack.apps import serve_app
 from chorus_devstack.waiting import eventually
 from chorus_events.contracts.registry import CLICK_RECORDED
 from chorus_sharing.app import create_app
-from chorus_sharing.clicks import ClickPublisher
+from chorus_sharing.clicks import click_publisher
 from chorus_sharing.fingerprint import VisitorHasher
 
 pytestmark = pytest.mark.integration
@@ -210,7 +210,7 @@ async def test_redirects_keep_working_through_the_outbox_when_kafka_fails(
     async with serve_app(app) as other:
         # Clicks (only) see a Kafka that does not answer: port 9 on loopback is closed.
         recorder = app.state.ctx.extras["sharing"].recorder
-        recorder.primary.publisher = ClickPublisher("127.0.0.1:9", "sharing-test")
+        recorder.primary.publisher = click_publisher("127.0.0.1:9", "sharing-test")
         responses = [await other.get(f"/l/{link['code']}") for _ in range(3)]
         assert [r.status_code for r in responses] == [302, 302, 302]
 

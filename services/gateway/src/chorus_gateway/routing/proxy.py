@@ -14,7 +14,7 @@ import aiohttp
 from chorus_platform.identity import IDENTITY_HEADER
 from chorus_platform.observability.logging import request_id_var
 from chorus_platform.problems import NotFound, ProblemError
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -56,9 +56,11 @@ def _outgoing_headers(request: Request, token: str | None) -> list[tuple[str, st
         hops.append(request.client.host)
     if hops:
         headers.append(("x-forwarded-for", ", ".join(hops)))
-    carrier: dict[str, str] = {}
     # The gateway's server span becomes the parent of the service's, when tracing is on;
     # otherwise the caller's own traceparent (kept above) passes through unchanged.
+    if not trace.get_current_span().get_span_context().is_valid:
+        return headers  # nothing to inject (and asking the propagators costs)
+    carrier: dict[str, str] = {}
     propagate.inject(carrier)
     if carrier:
         headers = [(k, v) for k, v in headers if k not in ("traceparent", "tracestate")]

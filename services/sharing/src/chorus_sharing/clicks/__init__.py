@@ -1,8 +1,9 @@
 """Making a click durable before its redirect: two interchangeable recorders.
 
-* `KafkaClickRecorder` produces to `clicks.raw` through the idempotent producer
-  and waits for acks=all. Concurrent clicks share producer batches (linger), so
-  the cost per click is small; if Kafka is down, redirects answer 503.
+* `KafkaClickRecorder` produces to `clicks.raw` through the shared idempotent
+  publisher and waits for acks=all. Concurrent clicks are group-sent (one batch
+  per partition while the previous one is in flight), so the cost per click is
+  small; if Kafka is down, redirects answer 503 (or fall back, below).
 * `OutboxClickRecorder` inserts the encoded event into the outbox; the relay
   publishes it. Concurrent clicks are group-committed (one transaction per
   flush) so the WAL is synced once per batch, not once per click. Survives a
@@ -24,18 +25,18 @@ from typing import Protocol
 
 from chorus_events.contracts.clicks import ClickRecorded
 
-from chorus_sharing.clicks.kafka import CachedPartitioner, ClickPublisher, KafkaClickRecorder
+from chorus_sharing.clicks.kafka import CachedPartitioner, KafkaClickRecorder, click_publisher
 from chorus_sharing.clicks.outbox import OutboxClickRecorder
 from chorus_sharing.errors import ClickNotRecorded
 from chorus_sharing.metrics import CLICKS_RECORDED
 
 __all__ = [
     "CachedPartitioner",
-    "ClickPublisher",
     "ClickRecorder",
     "FallbackClickRecorder",
     "KafkaClickRecorder",
     "OutboxClickRecorder",
+    "click_publisher",
 ]
 log = logging.getLogger(__name__)
 _FALLBACK = CLICKS_RECORDED.labels("kafka", "fell_back_to_outbox")
