@@ -83,25 +83,67 @@ class KafkaRecord:
     headers: list[tuple[str, bytes]]
 
 
-@dataclass(frozen=True)
 class Envelope(Generic[P]):
-    """A decoded, validated event as consumers receive it."""
+    """A decoded, validated event as consumers receive it (read-only by convention).
 
-    id: str
-    source: str
-    type: str
-    time: datetime
-    subject: str | None
-    payload: P
-    spec: EventSpec[P]
-    headers: dict[str, str]
-    """Every UTF-8 header of the record (ce_*, content-type, traceparent, ...)."""
+    A plain slotted class rather than a frozen dataclass: one is built per consumed
+    event, and `headers` is decoded only when asked for (tracing, `caused_by`), not
+    for every event of every batch.
+    """
+
+    __slots__ = ("_headers", "_raw", "id", "payload", "source", "spec", "subject", "time", "type")
+
+    def __init__(
+        self,
+        id: str,
+        source: str,
+        type: str,
+        time: datetime,
+        subject: str | None,
+        payload: P,
+        spec: EventSpec[P],
+        headers: dict[str, str] | None = None,
+        *,
+        raw_headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        self.id = id
+        self.source = source
+        self.type = type
+        self.time = time
+        self.subject = subject
+        self.payload = payload
+        self.spec = spec
+        self._headers = headers
+        self._raw = raw_headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Every UTF-8 header of the record (ce_*, content-type, traceparent, ...)."""
+        if self._headers is None:
+            self._headers = _read_headers_carefully(self._raw)
+        return self._headers
 
     def narrow(self, spec: EventSpec[Q]) -> Envelope[Q]:
         """This envelope typed for `spec`; TypeError when it carries another event type."""
         if self.spec != spec:
             raise TypeError(f"envelope carries {self.type}, not {spec.ce_type}")
         return cast(Envelope[Q], self)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.id, self.source, self.type, self.time, self.subject, self.payload, self.spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self._fields() == other._fields() and self.headers == other.headers
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-by-slots, like an unfrozen dataclass
+
+    def __repr__(self) -> str:
+        return (
+            f"Envelope(id={self.id!r}, source={self.source!r}, type={self.type!r}, "
+            f"time={self.time!r}, subject={self.subject!r}, payload={self.payload!r})"
+        )
 
 
 def encode(
@@ -174,28 +216,157 @@ def decode(
     processable.
     """
     del key  # part of the signature so callers pass whole records; see docstring
+    fast = _decode_fast(topic, value, headers, types)
+    if fast is not None:
+        return fast
     found = _read_headers(headers)
     attrs = _ce_attributes(found)
-    time = parse_time(attrs[H_TIME])
     content_type = found.get(H_CONTENT_TYPE)
+    return _envelope(
+        topic,
+        value,
+        types,
+        attrs[H_ID],
+        attrs[H_SOURCE],
+        attrs[H_TYPE],
+        attrs[H_TIME],
+        found.get(H_SUBJECT),
+        content_type,
+        headers=found,
+    )
+
+
+def _envelope(
+    topic: str,
+    value: bytes | None,
+    types: Mapping[str, EventSpec[Any]] | None,
+    event_id: str,
+    source: str,
+    ce_type: str,
+    time_text: str,
+    subject: str | None,
+    content_type: str | None,
+    *,
+    headers: dict[str, str] | None = None,
+    raw_headers: Sequence[tuple[str, bytes]] = (),
+) -> Envelope[Any]:
+    """The checks after the attributes are read, in the documented order."""
+    time = parse_time(time_text)
     if content_type is not None and content_type.split(";")[0].strip().lower() != CONTENT_TYPE:
         raise PoisonMessage("unsupported-content-type", f"content-type {content_type!r}")
     try:
-        spec = spec_for_type(attrs[H_TYPE]) if types is None else types[attrs[H_TYPE]]
+        spec = spec_for_type(ce_type) if types is None else types[ce_type]
     except (UnknownEventType, KeyError):
-        raise PoisonMessage("unknown-type", f"unknown ce_type {attrs[H_TYPE]!r}") from None
+        raise PoisonMessage("unknown-type", f"unknown ce_type {ce_type!r}") from None
     if topic != spec.topic:
         raise PoisonMessage("wrong-topic", f"{spec.ce_type} belongs on {spec.topic}, not {topic}")
     payload = _validate_payload(spec, value)
     return Envelope(
-        id=attrs[H_ID],
-        source=attrs[H_SOURCE],
-        type=spec.ce_type,
-        time=time,
-        subject=found.get(H_SUBJECT),
-        payload=payload,
-        spec=spec,
-        headers=found,
+        event_id,
+        source,
+        spec.ce_type,
+        time,
+        subject,
+        payload,
+        spec,
+        headers,
+        raw_headers=raw_headers,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each attribute sits in a header list of one shape (names, in order)."""
+
+    id: int
+    source: int
+    type: int
+    time: int
+    specversion: int
+    subject: int | None
+    content_type: int | None
+
+
+_NOT_FAST: Final = object()
+_LAYOUTS: dict[tuple[str, ...], _Layout | object] = {}
+"""Header-name tuple -> its layout, or _NOT_FAST. Producers write a handful of
+shapes (ours: fixed order, optional subject and traceparent), so this stays tiny;
+it is capped anyway against a producer that varies its header names."""
+_MAX_LAYOUTS: Final = 256
+_ATTRIBUTE_HEADERS: Final = frozenset((*REQUIRED_HEADERS, H_SUBJECT, H_CONTENT_TYPE))
+
+
+def _layout_for(names: tuple[str, ...]) -> _Layout | object:
+    # Fast only when the careful path could not object to anything but the values
+    # read below: lower-case unique names, every required attribute present, and no
+    # other attribute header (ce_*) whose UTF-8 validity it would check.
+    ours = [n for n in names if n.startswith("ce_") or n == H_CONTENT_TYPE]
+    if (
+        len(set(names)) != len(names)
+        or any(n != n.lower() for n in names)
+        or not set(REQUIRED_HEADERS) <= set(ours)
+        or not set(ours) <= _ATTRIBUTE_HEADERS
+    ):
+        return _NOT_FAST
+    index = {name: i for i, name in enumerate(names)}
+    return _Layout(
+        id=index[H_ID],
+        source=index[H_SOURCE],
+        type=index[H_TYPE],
+        time=index[H_TIME],
+        specversion=index[H_SPECVERSION],
+        subject=index.get(H_SUBJECT),
+        content_type=index.get(H_CONTENT_TYPE),
+    )
+
+
+def _decode_fast(
+    topic: str,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]],
+    types: Mapping[str, EventSpec[Any]] | None,
+) -> Envelope[Any] | None:
+    """`decode` for the common shape, or None to take the careful path.
+
+    Runs for every consumed message: it reads only the attributes it needs, by
+    position (looked up once per header shape), and leaves the rest of the headers
+    undecoded until `Envelope.headers` is asked for. Anything it does not fully
+    vouch for returns None, so the careful path gives the same result or reason.
+    """
+    names = tuple([name for name, _ in headers])
+    layout = _LAYOUTS.get(names)
+    if layout is None:
+        layout = _layout_for(names)
+        if len(_LAYOUTS) < _MAX_LAYOUTS:
+            _LAYOUTS[names] = layout
+    if not isinstance(layout, _Layout):
+        return None
+    try:
+        if headers[layout.specversion][1] != b"1.0":
+            return None
+        event_id = headers[layout.id][1].decode()
+        source = headers[layout.source][1].decode()
+        ce_type = headers[layout.type][1].decode()
+        time_text = headers[layout.time][1].decode()
+        subject = None if layout.subject is None else headers[layout.subject][1].decode()
+        content_type = None if layout.content_type is None else headers[layout.content_type][1]
+    except (UnicodeDecodeError, AttributeError):
+        return None
+    if not (event_id and source and ce_type and time_text):
+        return None
+    if content_type is not None and content_type != b"application/json":
+        return None  # parameters, other case or another type: the careful path judges
+    return _envelope(
+        topic,
+        value,
+        types,
+        event_id,
+        source,
+        ce_type,
+        time_text,
+        subject,
+        None,
+        raw_headers=headers,
     )
 
 
@@ -265,7 +436,9 @@ def _validate_payload(spec: EventSpec[P], value: bytes | None) -> P:
     if not value:
         raise PoisonMessage("empty-value", "record has no value (tombstone?)")
     try:
-        return spec.payload.model_validate_json(value)
+        # The model's validator directly: model_validate_json adds a Python frame
+        # per event for keyword plumbing.
+        return cast(P, spec.payload.__pydantic_validator__.validate_json(value))
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
         if any(error["type"] == "json_invalid" for error in errors):
