@@ -77,8 +77,10 @@ class DeadLetterPolicy:
             return
         self._consecutive = 0
         if count >= self.window:
-            self._recent = deque(repeat(False, self.window))
-            self._poison_in_window = 0
+            self._poison_in_window = 0  # every poison message slides out
+        if self._poison_in_window == 0:
+            # The window holds only good messages: rebuild it in one go.
+            self._recent = deque(repeat(False, min(len(self._recent) + count, self.window)))
             return
         self._recent.extend(repeat(False, count))
         for _ in range(len(self._recent) - self.window):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Generic, Literal, TypeVar, cast, get_args
+from typing import Any, Final, Generic, Literal, NamedTuple, TypeVar, cast, get_args
 from uuid import uuid4
 
 from pydantic import BaseModel, ValidationError
@@ -274,29 +274,28 @@ def _envelope(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Layout:
+class _Layout(NamedTuple):
     """Where each attribute sits in a header list of one shape (names, in order)."""
 
+    specversion: int
     id: int
     source: int
     type: int
     time: int
-    specversion: int
     subject: int | None
     content_type: int | None
 
 
-_NOT_FAST: Final = object()
-_LAYOUTS: dict[tuple[str, ...], _Layout | object] = {}
-"""Header-name tuple -> its layout, or _NOT_FAST. Producers write a handful of
-shapes (ours: fixed order, optional subject and traceparent), so this stays tiny;
-it is capped anyway against a producer that varies its header names."""
+_UNSEEN: Final = object()
+_LAYOUTS: dict[tuple[str, ...], _Layout | None] = {}
+"""Header-name tuple -> its layout, or None when the shape is not for the fast path.
+Producers write a handful of shapes (ours: fixed order, optional subject and
+traceparent), so this stays tiny; capped anyway against varying header names."""
 _MAX_LAYOUTS: Final = 256
 _ATTRIBUTE_HEADERS: Final = frozenset((*REQUIRED_HEADERS, H_SUBJECT, H_CONTENT_TYPE))
 
 
-def _layout_for(names: tuple[str, ...]) -> _Layout | object:
+def _layout_for(names: tuple[str, ...]) -> _Layout | None:
     # Fast only when the careful path could not object to anything but the values
     # read below: lower-case unique names, every required attribute present, and no
     # other attribute header (ce_*) whose UTF-8 validity it would check.
@@ -307,14 +306,14 @@ def _layout_for(names: tuple[str, ...]) -> _Layout | object:
         or not set(REQUIRED_HEADERS) <= set(ours)
         or not set(ours) <= _ATTRIBUTE_HEADERS
     ):
-        return _NOT_FAST
+        return None
     index = {name: i for i, name in enumerate(names)}
     return _Layout(
+        specversion=index[H_SPECVERSION],
         id=index[H_ID],
         source=index[H_SOURCE],
         type=index[H_TYPE],
         time=index[H_TIME],
-        specversion=index[H_SPECVERSION],
         subject=index.get(H_SUBJECT),
         content_type=index.get(H_CONTENT_TYPE),
     )
@@ -326,47 +325,44 @@ def _decode_fast(
     headers: Sequence[tuple[str, bytes]],
     types: Mapping[str, EventSpec[Any]] | None,
 ) -> Envelope[Any] | None:
-    """`decode` for the common shape, or None to take the careful path.
+    """`decode` for a well-formed record of a common shape, or None otherwise.
 
-    Runs for every consumed message: it reads only the attributes it needs, by
-    position (looked up once per header shape), and leaves the rest of the headers
-    undecoded until `Envelope.headers` is asked for. Anything it does not fully
-    vouch for returns None, so the careful path gives the same result or reason.
+    Runs for every consumed message, so it is one flat function: it reads only
+    the attributes it needs, by position (looked up once per header shape), and
+    leaves the other headers undecoded until `Envelope.headers` is asked for. At
+    the first thing it does not fully vouch for it returns None, and the careful
+    path decides — the same envelope, or the precise poison reason.
     """
     names = tuple([name for name, _ in headers])
-    layout = _LAYOUTS.get(names)
-    if layout is None:
+    layout = _LAYOUTS.get(names, _UNSEEN)
+    if layout is _UNSEEN:
         layout = _layout_for(names)
         if len(_LAYOUTS) < _MAX_LAYOUTS:
             _LAYOUTS[names] = layout
-    if not isinstance(layout, _Layout):
+    if layout is None:
         return None
+    at_specversion, at_id, at_source, at_type, at_time, at_subject, at_content_type = cast(
+        _Layout, layout
+    )
     try:
-        if headers[layout.specversion][1] != b"1.0":
+        if headers[at_specversion][1] != b"1.0":
             return None
-        event_id = headers[layout.id][1].decode()
-        source = headers[layout.source][1].decode()
-        ce_type = headers[layout.type][1].decode()
-        time_text = headers[layout.time][1].decode()
-        subject = None if layout.subject is None else headers[layout.subject][1].decode()
-        content_type = None if layout.content_type is None else headers[layout.content_type][1]
-    except (UnicodeDecodeError, AttributeError):
+        if at_content_type is not None and headers[at_content_type][1] != b"application/json":
+            return None  # parameters, other case or another type
+        event_id = headers[at_id][1].decode()
+        source = headers[at_source][1].decode()
+        ce_type = headers[at_type][1].decode()
+        time = datetime.fromisoformat(headers[at_time][1].decode())
+        subject = None if at_subject is None else headers[at_subject][1].decode()
+        spec = spec_for_type(ce_type) if types is None else types[ce_type]
+        if not (event_id and source and value) or time.tzinfo is None or topic != spec.topic:
+            return None
+        payload = spec.payload.__pydantic_validator__.validate_json(value)
+    except (UnicodeDecodeError, AttributeError, ValueError, LookupError):
+        # ValidationError is a ValueError; UnknownEventType and KeyError are LookupErrors.
         return None
-    if not (event_id and source and ce_type and time_text):
-        return None
-    if content_type is not None and content_type != b"application/json":
-        return None  # parameters, other case or another type: the careful path judges
-    return _envelope(
-        topic,
-        value,
-        types,
-        event_id,
-        source,
-        ce_type,
-        time_text,
-        subject,
-        None,
-        raw_headers=headers,
+    return Envelope(
+        event_id, source, spec.ce_type, time, subject, payload, spec, raw_headers=headers
     )
 
 

@@ -85,14 +85,17 @@ def test_a_retried_batch_does_not_count_its_messages_twice() -> None:
     assert list(runner._policy._recent) == [True, False, False, False]
 
 
-@pytest.mark.parametrize("good_runs", [[3, 0, 7], [1, 40, 2], [60, 5], [9, 9, 9, 9]])
-def test_recording_good_messages_in_bulk_equals_one_by_one(good_runs: list[int]) -> None:
+@pytest.mark.parametrize(
+    "runs",  # (poison messages, then good messages), repeated
+    [[(3, 3), (0, 7), (3, 0)], [(1, 40), (3, 2)], [(3, 60), (0, 5), (0, 30)], [(2, 9)] * 4],
+)
+def test_recording_good_messages_in_bulk_equals_one_by_one(runs: list[tuple[int, int]]) -> None:
     # The runner records an all-good batch with one call; the brake must not notice.
     one_by_one = DeadLetterPolicy(max_consecutive=4, max_ratio=0.3, window=50, min_samples=10)
     bulk = DeadLetterPolicy(max_consecutive=4, max_ratio=0.3, window=50, min_samples=10)
-    for good in good_runs:
+    for poison, good in runs:
         for policy in (one_by_one, bulk):
-            for _ in range(3):
+            for _ in range(poison):
                 policy.record(True)
         for _ in range(good):
             one_by_one.record(False)
