@@ -137,7 +137,10 @@ class Envelope(Generic[P]):
             return NotImplemented
         return self._fields() == other._fields() and self.headers == other.headers
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-by-slots, like an unfrozen dataclass
+    def __hash__(self) -> int:
+        # Consistent with __eq__ (equal envelopes share id and type) and, unlike the
+        # frozen dataclass this was, defined for payload models that are not hashable.
+        return hash((self.id, self.type))
 
     def __repr__(self) -> str:
         return (
