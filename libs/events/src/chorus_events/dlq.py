@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 
 from aiokafka.structs import ConsumerRecord
 
@@ -69,6 +70,21 @@ class DeadLetterPolicy:
         if len(self._recent) > self.window:
             self._poison_in_window -= self._recent.popleft()
         self._consecutive = self._consecutive + 1 if poison else 0
+
+    def record_good(self, count: int) -> None:
+        """Record `count` good messages in a row: `record(False)` that many times, cheaply."""
+        if count <= 0:
+            return
+        self._consecutive = 0
+        if count >= self.window:
+            self._poison_in_window = 0  # every poison message slides out
+        if self._poison_in_window == 0:
+            # The window holds only good messages: rebuild it in one go.
+            self._recent = deque(repeat(False, min(len(self._recent) + count, self.window)))
+            return
+        self._recent.extend(repeat(False, count))
+        for _ in range(len(self._recent) - self.window):
+            self._poison_in_window -= self._recent.popleft()
 
     def check(self) -> None:
         if self._consecutive >= self.max_consecutive:

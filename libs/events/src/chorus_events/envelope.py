@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Generic, Literal, TypeVar, cast, get_args
+from typing import Any, Final, Generic, Literal, NamedTuple, TypeVar, cast, get_args
 from uuid import uuid4
 
 from pydantic import BaseModel, ValidationError
@@ -83,25 +83,70 @@ class KafkaRecord:
     headers: list[tuple[str, bytes]]
 
 
-@dataclass(frozen=True)
 class Envelope(Generic[P]):
-    """A decoded, validated event as consumers receive it."""
+    """A decoded, validated event as consumers receive it (read-only by convention).
 
-    id: str
-    source: str
-    type: str
-    time: datetime
-    subject: str | None
-    payload: P
-    spec: EventSpec[P]
-    headers: dict[str, str]
-    """Every UTF-8 header of the record (ce_*, content-type, traceparent, ...)."""
+    A plain slotted class rather than a frozen dataclass: one is built per consumed
+    event, and `headers` is decoded only when asked for (tracing, `caused_by`), not
+    for every event of every batch.
+    """
+
+    __slots__ = ("_headers", "_raw", "id", "payload", "source", "spec", "subject", "time", "type")
+
+    def __init__(
+        self,
+        id: str,
+        source: str,
+        type: str,
+        time: datetime,
+        subject: str | None,
+        payload: P,
+        spec: EventSpec[P],
+        headers: dict[str, str] | None = None,
+        *,
+        raw_headers: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        self.id = id
+        self.source = source
+        self.type = type
+        self.time = time
+        self.subject = subject
+        self.payload = payload
+        self.spec = spec
+        self._headers = headers
+        self._raw = raw_headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Every UTF-8 header of the record (ce_*, content-type, traceparent, ...)."""
+        if self._headers is None:
+            self._headers = _read_headers_carefully(self._raw)
+        return self._headers
 
     def narrow(self, spec: EventSpec[Q]) -> Envelope[Q]:
         """This envelope typed for `spec`; TypeError when it carries another event type."""
         if self.spec != spec:
             raise TypeError(f"envelope carries {self.type}, not {spec.ce_type}")
         return cast(Envelope[Q], self)
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.id, self.source, self.type, self.time, self.subject, self.payload, self.spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self._fields() == other._fields() and self.headers == other.headers
+
+    def __hash__(self) -> int:
+        # Consistent with __eq__ (equal envelopes share id and type) and, unlike the
+        # frozen dataclass this was, defined for payload models that are not hashable.
+        return hash((self.id, self.type))
+
+    def __repr__(self) -> str:
+        return (
+            f"Envelope(id={self.id!r}, source={self.source!r}, type={self.type!r}, "
+            f"time={self.time!r}, subject={self.subject!r}, payload={self.payload!r})"
+        )
 
 
 def encode(
@@ -174,28 +219,153 @@ def decode(
     processable.
     """
     del key  # part of the signature so callers pass whole records; see docstring
+    fast = _decode_fast(topic, value, headers, types)
+    if fast is not None:
+        return fast
     found = _read_headers(headers)
     attrs = _ce_attributes(found)
-    time = parse_time(attrs[H_TIME])
     content_type = found.get(H_CONTENT_TYPE)
+    return _envelope(
+        topic,
+        value,
+        types,
+        attrs[H_ID],
+        attrs[H_SOURCE],
+        attrs[H_TYPE],
+        attrs[H_TIME],
+        found.get(H_SUBJECT),
+        content_type,
+        headers=found,
+    )
+
+
+def _envelope(
+    topic: str,
+    value: bytes | None,
+    types: Mapping[str, EventSpec[Any]] | None,
+    event_id: str,
+    source: str,
+    ce_type: str,
+    time_text: str,
+    subject: str | None,
+    content_type: str | None,
+    *,
+    headers: dict[str, str] | None = None,
+    raw_headers: Sequence[tuple[str, bytes]] = (),
+) -> Envelope[Any]:
+    """The checks after the attributes are read, in the documented order."""
+    time = parse_time(time_text)
     if content_type is not None and content_type.split(";")[0].strip().lower() != CONTENT_TYPE:
         raise PoisonMessage("unsupported-content-type", f"content-type {content_type!r}")
     try:
-        spec = spec_for_type(attrs[H_TYPE]) if types is None else types[attrs[H_TYPE]]
+        spec = spec_for_type(ce_type) if types is None else types[ce_type]
     except (UnknownEventType, KeyError):
-        raise PoisonMessage("unknown-type", f"unknown ce_type {attrs[H_TYPE]!r}") from None
+        raise PoisonMessage("unknown-type", f"unknown ce_type {ce_type!r}") from None
     if topic != spec.topic:
         raise PoisonMessage("wrong-topic", f"{spec.ce_type} belongs on {spec.topic}, not {topic}")
     payload = _validate_payload(spec, value)
     return Envelope(
-        id=attrs[H_ID],
-        source=attrs[H_SOURCE],
-        type=spec.ce_type,
-        time=time,
-        subject=found.get(H_SUBJECT),
-        payload=payload,
-        spec=spec,
-        headers=found,
+        event_id,
+        source,
+        spec.ce_type,
+        time,
+        subject,
+        payload,
+        spec,
+        headers,
+        raw_headers=raw_headers,
+    )
+
+
+class _Layout(NamedTuple):
+    """Where each attribute sits in a header list of one shape (names, in order)."""
+
+    specversion: int
+    id: int
+    source: int
+    type: int
+    time: int
+    subject: int | None
+    content_type: int | None
+
+
+_UNSEEN: Final = object()
+_LAYOUTS: dict[tuple[str, ...], _Layout | None] = {}
+"""Header-name tuple -> its layout, or None when the shape is not for the fast path.
+Producers write a handful of shapes (ours: fixed order, optional subject and
+traceparent), so this stays tiny; capped anyway against varying header names."""
+_MAX_LAYOUTS: Final = 256
+_ATTRIBUTE_HEADERS: Final = frozenset((*REQUIRED_HEADERS, H_SUBJECT, H_CONTENT_TYPE))
+
+
+def _layout_for(names: tuple[str, ...]) -> _Layout | None:
+    # Fast only when the careful path could not object to anything but the values
+    # read below: lower-case unique names, every required attribute present, and no
+    # other attribute header (ce_*) whose UTF-8 validity it would check.
+    ours = [n for n in names if n.startswith("ce_") or n == H_CONTENT_TYPE]
+    if (
+        len(set(names)) != len(names)
+        or any(n != n.lower() for n in names)
+        or not set(REQUIRED_HEADERS) <= set(ours)
+        or not set(ours) <= _ATTRIBUTE_HEADERS
+    ):
+        return None
+    index = {name: i for i, name in enumerate(names)}
+    return _Layout(
+        specversion=index[H_SPECVERSION],
+        id=index[H_ID],
+        source=index[H_SOURCE],
+        type=index[H_TYPE],
+        time=index[H_TIME],
+        subject=index.get(H_SUBJECT),
+        content_type=index.get(H_CONTENT_TYPE),
+    )
+
+
+def _decode_fast(
+    topic: str,
+    value: bytes | None,
+    headers: Sequence[tuple[str, bytes]],
+    types: Mapping[str, EventSpec[Any]] | None,
+) -> Envelope[Any] | None:
+    """`decode` for a well-formed record of a common shape, or None otherwise.
+
+    Runs for every consumed message, so it is one flat function: it reads only
+    the attributes it needs, by position (looked up once per header shape), and
+    leaves the other headers undecoded until `Envelope.headers` is asked for. At
+    the first thing it does not fully vouch for it returns None, and the careful
+    path decides — the same envelope, or the precise poison reason.
+    """
+    names = tuple([name for name, _ in headers])
+    layout = _LAYOUTS.get(names, _UNSEEN)
+    if layout is _UNSEEN:
+        layout = _layout_for(names)
+        if len(_LAYOUTS) < _MAX_LAYOUTS:
+            _LAYOUTS[names] = layout
+    if layout is None:
+        return None
+    at_specversion, at_id, at_source, at_type, at_time, at_subject, at_content_type = cast(
+        _Layout, layout
+    )
+    try:
+        if headers[at_specversion][1] != b"1.0":
+            return None
+        if at_content_type is not None and headers[at_content_type][1] != b"application/json":
+            return None  # parameters, other case or another type
+        event_id = headers[at_id][1].decode()
+        source = headers[at_source][1].decode()
+        ce_type = headers[at_type][1].decode()
+        time = datetime.fromisoformat(headers[at_time][1].decode())
+        subject = None if at_subject is None else headers[at_subject][1].decode()
+        spec = spec_for_type(ce_type) if types is None else types[ce_type]
+        if not (event_id and source and value) or time.tzinfo is None or topic != spec.topic:
+            return None
+        payload = spec.payload.__pydantic_validator__.validate_json(value)
+    except (UnicodeDecodeError, AttributeError, ValueError, LookupError):
+        # ValidationError is a ValueError; UnknownEventType and KeyError are LookupErrors.
+        return None
+    return Envelope(
+        event_id, source, spec.ce_type, time, subject, payload, spec, raw_headers=headers
     )
 
 
@@ -265,7 +435,9 @@ def _validate_payload(spec: EventSpec[P], value: bytes | None) -> P:
     if not value:
         raise PoisonMessage("empty-value", "record has no value (tombstone?)")
     try:
-        return spec.payload.model_validate_json(value)
+        # The model's validator directly: model_validate_json adds a Python frame
+        # per event for keyword plumbing.
+        return cast(P, spec.payload.__pydantic_validator__.validate_json(value))
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
         if any(error["type"] == "json_invalid" for error in errors):

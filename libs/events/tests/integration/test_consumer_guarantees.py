@@ -225,6 +225,40 @@ async def test_transient_failures_are_retried_without_loss_or_double(backbone: B
     assert runner.stats.dead_lettered == 0
 
 
+async def test_re_produced_events_have_no_second_effect(backbone: Backbone) -> None:
+    # A relay that published but failed to mark its rows sends them again: same
+    # ce_id, later offsets. Whole batches of them, and batches mixing them with
+    # new events, must apply only the new ones.
+    def record(seq: int) -> Any:
+        ping = Ping(tenant_id="t1", seq=seq, entity="e")  # one key: one partition, in order
+        # One id holds the runner's packing separator: it must not split into two.
+        event_id = f"ev\x1f{seq}" if seq == 17 else f"ev-{seq}"
+        return encode(backbone.spec, ping, source="/chorus/test", event_id=event_id)
+
+    producer = AIOKafkaProducer(bootstrap_servers=backbone.bootstrap)
+    await producer.start()
+
+    async def send(seqs: Sequence[int]) -> None:
+        for seq in seqs:
+            r = record(seq)
+            await producer.send_and_wait(r.topic, r.value, key=r.key, headers=r.headers)
+
+    runner = backbone.runner("g-reproduced", batch_size=10, batch_timeout_ms=50)
+    try:
+        await send(range(10))
+        await runner.start()
+        await eventually(lambda: _count_at_least(backbone, 10), what="first 10 applied")
+        await send(range(10))  # a batch of nothing but duplicates
+        await send([*range(5, 15), *range(15, 20)])  # duplicates mixed with new events
+        await eventually(lambda: _count_at_least(backbone, 20), what="20 applied")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await producer.stop()
+    assert sorted(await backbone.effects()) == list(range(20))
+    assert runner.stats.duplicates == 15
+
+
 # --- helpers ------------------------------------------------------------------
 
 

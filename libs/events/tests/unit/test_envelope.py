@@ -337,3 +337,15 @@ def test_types_restricts_decoding_to_the_consumers_specs() -> None:
 
 def _decode_with_types(record: KafkaRecord, types: dict[str, EventSpec[Any]]) -> Any:
     return decode(record.topic, record.key, record.value, record.headers, types)
+
+
+def test_the_fast_path_gives_the_same_envelope_as_the_careful_one() -> None:
+    # Our own records take the fast path; upper-case attribute names (which the
+    # careful path lower-cases) force the careful one.
+    record = _share_record()
+    fast = _decode(record, headers=[*record.headers, ("x-foreign", b"\xff")])
+    shouted = [(k.upper() if k.startswith("ce_") else k, v) for k, v in record.headers]
+    careful = _decode(record, headers=shouted)
+    assert fast == careful and hash(fast) == hash(careful)
+    assert "x-foreign" not in fast.headers
+    assert fast.headers == careful.headers == {k: v.decode() for k, v in record.headers}
