@@ -116,11 +116,9 @@ async def test_a_share_with_a_caption_also_traces_the_content_services_guideline
         and service_of(s, platform) == "content" and "guidelines/check" in s.name
     ]  # fmt: skip
     assert checks, "the share with a caption did not ask the content service"
-    if all(s.context is None or s.context.trace_id != trace_id for s in checks):
-        pytest.xfail(
-            "open defect: sharing's guideline check (HttpGuidelineChecker) sends no "
-            "traceparent, so content's span starts a trace of its own"
-        )
+    assert any(s.context is not None and s.context.trace_id == trace_id for s in checks), (
+        "content's guideline check span started a trace of its own"
+    )
     trace = in_trace(spans.get_finished_spans(), trace_id)
     touched = {service_of(s, platform) for s in trace} - {None}
     assert touched == {"gateway", "sharing", "content", "metrics", "rewards"}

@@ -23,6 +23,7 @@ import uvicorn
 from chorus_content.app import build_spec as content_spec
 from chorus_content.settings import ContentSettings
 from chorus_devstack.apps import settings_for
+from chorus_devstack.kafka_groups import start_groups_at_end
 from chorus_gateway.app import create_gateway_app
 from chorus_gateway.bootstrap import bootstrap, parser
 from chorus_gateway.settings import GatewaySettings
@@ -67,31 +68,6 @@ async def serve(app: FastAPI, port: int) -> AsyncIterator[str]:
         await task
 
 
-async def start_at_end(bootstrap: str, groups: list[str]) -> None:
-    """Commit every topic's end offsets for `groups` before their consumers start.
-
-    New groups read from the earliest offset, and the shared topics hold whatever
-    other test sessions produced (poison messages included): this session's
-    consumers should see only the events this session causes.
-    """
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    for group in groups:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                    enable_auto_commit=False)  # fmt: skip
-        await consumer.start()
-        try:
-            topics = [t for t in await consumer.topics() if not t.startswith("__")]
-            partitions = [TopicPartition(t, p) for t in topics
-                          for p in consumer.partitions_for_topic(t) or ()]  # fmt: skip
-            if partitions:
-                consumer.assign(partitions)
-                ends = await consumer.end_offsets(partitions)
-                await consumer.commit({tp: offset for tp, offset in ends.items()})
-        finally:
-            await consumer.stop()
-
-
 @dataclass
 class Stack:
     gateway: str
@@ -130,7 +106,7 @@ async def stack(
             RewardsSettings, **engines, consumer_group=f"rewards-e2e-{run}",
             consumer_batch_timeout_ms=20))),
     }  # fmt: skip
-    await start_at_end(kafka_bootstrap, [f"{g}-e2e-{run}" for g in (
+    await start_groups_at_end(kafka_bootstrap, [f"{g}-e2e-{run}" for g in (
         "sharing", "metrics-shares", "metrics-ingest", "metrics-content", "rewards")])  # fmt: skip
     key_path: Path = tmp_path_factory.mktemp("gateway-e2e") / "signing-key.pem"
     gateway_settings = settings_for(

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 import httpx
 from chorus_events.contracts.base import Network
 from chorus_platform.identity import IDENTITY_HEADER
+from opentelemetry import propagate
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from chorus_sharing.errors import GuidelinesUnavailable
@@ -60,6 +61,13 @@ class HttpGuidelineChecker:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self._client = client
 
+    @staticmethod
+    def _headers(caller_token: str) -> dict[str, str]:
+        # The check is part of the share request's trace: content's span joins it.
+        headers = {IDENTITY_HEADER: caller_token}
+        propagate.inject(headers)
+        return headers
+
     async def check(
         self, *, text: str, category: str, network: Network, caller_token: str
     ) -> GuidelineVerdict:
@@ -67,7 +75,7 @@ class HttpGuidelineChecker:
             response = await self._client.post(
                 CHECK_PATH,
                 json={"text": text, "category": category, "network": network.value},
-                headers={IDENTITY_HEADER: caller_token},
+                headers=self._headers(caller_token),
             )
         except httpx.HTTPError as exc:
             log.warning("guidelines check unreachable: %s", type(exc).__name__)

@@ -115,7 +115,7 @@ class ProxyFastPath:
             await send(message)
 
         try:
-            with self._span(method, route, headers) as span:
+            with self._span(method, route, headers, scope.get("server")) as span:
                 try:
                     await self.guarded(scope, receive, send_with_id)
                 except Exception as exc:
@@ -150,7 +150,11 @@ class ProxyFastPath:
         return histogram
 
     def _span(
-        self, method: str, route: str, headers: dict[bytes, bytes]
+        self,
+        method: str,
+        route: str,
+        headers: dict[bytes, bytes],
+        server: tuple[str, int | None] | None,
     ) -> AbstractContextManager[Span]:
         traceparent = headers.get(b"traceparent")
         if traceparent is None and random.random() >= self.trace_ratio:
@@ -163,7 +167,13 @@ class ProxyFastPath:
             f"{method} {route}",
             context=propagate.extract(carrier) if carrier else None,
             kind=SpanKind.SERVER,
-            attributes={"http.request.method": method, "http.route": route},
+            attributes={
+                "http.request.method": method,
+                "http.route": route,
+                # Which listener answered (semantic conventions): tells replicas apart.
+                **({"server.address": server[0]} if server else {}),
+                **({"server.port": server[1]} if server and server[1] is not None else {}),
+            },
         )
 
 
