@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from chorus_events.contracts.base import Network
 from chorus_platform.identity import Identity
+from chorus_platform.problems import ProblemError
 
 from chorus_sharing.connectors import MemberCredentials
 from chorus_sharing.domain import FeedItem, PostVia, Share, ShareState, TrackedLink
@@ -30,6 +31,7 @@ from chorus_sharing.events import share_posted, valid_event_ids
 from chorus_sharing.guidelines import GuidelineChecker, Violation
 from chorus_sharing.intents import compose_text, text_overflow
 from chorus_sharing.links import campaign_name, destination_with_utm, new_link_code, tracked_url
+from chorus_sharing.metrics import GUIDELINE_CHECK_LATENCY, SHARES, SHARES_REFUSED
 from chorus_sharing.policies import PolicyService
 from chorus_sharing.ports import ShareStore
 from chorus_sharing.publishing import ApiPosting
@@ -78,6 +80,18 @@ class ShareService:
         self.new_code = new_code
 
     async def post_share(
+        self, caller: Identity, caller_token: str, request: ShareRequest
+    ) -> ShareOutcome:
+        try:
+            outcome = await self._post_share(caller, caller_token, request)
+        except ProblemError as refused:
+            if refused.status < 500:
+                SHARES_REFUSED.labels(refused.type_slug).inc()
+            raise
+        SHARES.labels(request.network.value, outcome.share.state.value).inc()
+        return outcome
+
+    async def _post_share(
         self, caller: Identity, caller_token: str, request: ShareRequest
     ) -> ShareOutcome:
         if not valid_event_ids(caller):
@@ -148,9 +162,10 @@ class ShareService:
         """
         if caption is None:
             return ()
-        verdict = await self.checker.check(
-            text=final_text, category=item.category, network=network, caller_token=caller_token
-        )
+        with GUIDELINE_CHECK_LATENCY.time():
+            verdict = await self.checker.check(
+                text=final_text, category=item.category, network=network, caller_token=caller_token
+            )
         if not verdict.ok:
             raise CaptionRejected(
                 "the caption breaks the tenant's guidelines",

@@ -250,3 +250,18 @@ async def test_ids_that_cannot_travel_in_events_are_refused_up_front(
     odd = Identity(tenant_id="t1", principal_id="u42", roles=frozenset({Role.ADVOCATE}),
                    team_ids=frozenset({"dept:sales"}))  # fmt: skip
     assert (await _refusal(service, caller=odd)).status == 422
+
+
+async def test_shares_and_refusals_are_counted_for_operators(
+    service: ShareService, store: Any, make_item: Callable[..., FeedItem]
+) -> None:
+    from chorus_sharing.metrics import SHARES, SHARES_REFUSED
+
+    store.items[("t1", "c1")] = make_item()
+    posted = SHARES.labels("linkedin", "posted")
+    refused = SHARES_REFUSED.labels("caption-rejected")
+    posted_before, refused_before = posted._value.get(), refused._value.get()
+    await _share(service, caption="Proud of the team!")
+    await _refusal(service, caption="Our confidential roadmap", network=Network.X)
+    assert posted._value.get() == posted_before + 1
+    assert refused._value.get() == refused_before + 1
