@@ -575,12 +575,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bootstrap",
-        default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:39092"),
+        default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
         help="Kafka bootstrap ($CHORUS_KAFKA_BOOTSTRAP)",
     )
     parser.add_argument(
         "--dsn",
-        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:35432/chorus"),
+        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:15432/chorus"),
         help="PostgreSQL DSN ($CHORUS_DATABASE_URL)",
     )
     args = parser.parse_args(argv)

@@ -363,10 +363,10 @@ async def main() -> None:
     parser.add_argument("--lists", type=int, default=60, help="rounds of the list query mix")
     parser.add_argument(
         "--dsn",
-        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:35432/chorus"),
+        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:15432/chorus"),
     )
     parser.add_argument(
-        "--redis", default=os.environ.get("CHORUS_REDIS_URL", "redis://127.0.0.1:36379/0")
+        "--redis", default=os.environ.get("CHORUS_REDIS_URL", "redis://127.0.0.1:16379/0")
     )
     args = parser.parse_args()
     logging.disable(logging.INFO)

@@ -792,14 +792,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--phases", default="throughput,freshness,reads")
     parser.add_argument(
-        "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:39092")
+        "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
     )
     parser.add_argument(
         "--dsn",
-        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:35432/chorus"),
+        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:15432/chorus"),
     )
     parser.add_argument(
-        "--redis", default=os.environ.get("CHORUS_REDIS_URL", "redis://127.0.0.1:36379/0")
+        "--redis", default=os.environ.get("CHORUS_REDIS_URL", "redis://127.0.0.1:16379/0")
     )
     return asyncio.run(run(parser.parse_args()))
 

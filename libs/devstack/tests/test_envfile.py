@@ -26,9 +26,9 @@ def test_secret_is_created_once_private_and_reused(tmp_path: Path) -> None:
 
 def test_env_file_round_trips_and_is_private(tmp_path: Path) -> None:
     path = tmp_path / "stack.env"
-    values = {"CHORUS_KAFKA_BOOTSTRAP": "127.0.0.1:39092", "CHORUS_X": "a=b"}
+    values = {"CHORUS_KAFKA_BOOTSTRAP": "127.0.0.1:19092", "CHORUS_X": "a=b"}
     write_env_file(path, values)
-    assert path.read_text() == "CHORUS_KAFKA_BOOTSTRAP=127.0.0.1:39092\nCHORUS_X=a=b\n"
+    assert path.read_text() == "CHORUS_KAFKA_BOOTSTRAP=127.0.0.1:19092\nCHORUS_X=a=b\n"
     assert read_env_file(path) == values
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     write_env_file(path, {"ONLY": "1"})

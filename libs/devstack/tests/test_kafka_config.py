@@ -20,13 +20,13 @@ def _props(text: str) -> dict[str, str]:
 
 def test_server_properties_make_a_single_kraft_node_on_loopback_only() -> None:
     props = _props(
-        render_server_properties(Path("/stack/kafka/data"), port=39092, controller_port=39093)
+        render_server_properties(Path("/stack/kafka/data"), port=19092, controller_port=19093)
     )
     assert props["process.roles"] == "broker,controller"
     assert props["node.id"] == "1"
-    assert props["controller.quorum.voters"] == "1@127.0.0.1:39093"
-    assert props["listeners"] == "PLAINTEXT://127.0.0.1:39092,CONTROLLER://127.0.0.1:39093"
-    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:39092"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
     assert props["log.dirs"] == "/stack/kafka/data"
     assert "0.0.0.0" not in render_server_properties(Path("/d"))  # noqa: S104
 

@@ -19,9 +19,9 @@ def test_environment_overrides_only_when_it_names_another_server() -> None:
 
 
 def test_with_database_swaps_only_the_database() -> None:
-    url = "postgresql://chorus:pw@127.0.0.1:35432/chorus?sslmode=disable"
+    url = "postgresql://chorus:pw@127.0.0.1:15432/chorus?sslmode=disable"
     assert with_database(url, "chorus_test_ab") == (
-        "postgresql://chorus:pw@127.0.0.1:35432/chorus_test_ab?sslmode=disable"
+        "postgresql://chorus:pw@127.0.0.1:15432/chorus_test_ab?sslmode=disable"
     )
 
 
@@ -33,7 +33,7 @@ def test_identifiers_interpolated_into_ddl_are_checked(bad: str) -> None:
 
 
 def test_postgres_listens_on_loopback_with_our_port_and_socket_dir() -> None:
-    conf = render_conf(35432, Path("/s/run"))
+    conf = render_conf(15432, Path("/s/run"))
     assert "listen_addresses = '127.0.0.1'" in conf
-    assert "port = 35432" in conf
+    assert "port = 15432" in conf
     assert "unix_socket_directories = '/s/run'" in conf

@@ -1,7 +1,11 @@
 """Names and defaults shared by the stack manager, the CLI and the pytest plugin.
 
-The local stack uses unusual ports (3xxxx) so it never collides with a Kafka, Postgres
-or Redis a developer already runs on the standard ones.
+The local stack uses unusual ports (1xxxx) so it never collides with a Kafka, Postgres
+or Redis a developer already runs on the standard ones, and stays below Linux's
+ephemeral range (32768-60999): while an engine is down for a restart, a client
+retrying a loopback port inside that range can be handed that very port as its own
+source port (a TCP self-connect) and the engine then fails to bind ("Address already
+in use"), as a Kafka restart in a fault test once did.
 """
 
 from __future__ import annotations
@@ -19,16 +23,19 @@ SECRET_ENV = "CHORUS_INTERNAL_TOKEN_SECRET"  # noqa: S105 (a variable name, not 
 
 def _port_offset(environ: Mapping[str, str]) -> int:
     raw = environ.get("CHORUS_STACK_PORT_OFFSET", "").strip()
-    return int(raw) if raw.isdigit() else 0
+    offset = int(raw) if raw.isdigit() else 0
+    if offset > 12_000:
+        raise ValueError("CHORUS_STACK_PORT_OFFSET above 12000 reaches the ephemeral port range")
+    return offset
 
 
 # CHORUS_STACK_PORT_OFFSET shifts the engines' ports so a second stack (another
 # checkout with its own CHORUS_HOME, or a cold-start measurement) can run beside this one.
 PORT_OFFSET = _port_offset(os.environ)
-KAFKA_PORT = 39092 + PORT_OFFSET
-KAFKA_CONTROLLER_PORT = 39093 + PORT_OFFSET
-POSTGRES_PORT = 35432 + PORT_OFFSET
-REDIS_PORT = 36379 + PORT_OFFSET
+KAFKA_PORT = 19092 + PORT_OFFSET
+KAFKA_CONTROLLER_PORT = 19093 + PORT_OFFSET
+POSTGRES_PORT = 15432 + PORT_OFFSET
+REDIS_PORT = 16379 + PORT_OFFSET
 HOST = "127.0.0.1"
 
 DEFAULT_KAFKA_BOOTSTRAP = f"{HOST}:{KAFKA_PORT}"

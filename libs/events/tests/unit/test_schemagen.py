@@ -110,7 +110,7 @@ def test_asyncapi_is_version_3_with_the_local_kafka_server(asyncapi: dict[str, A
     assert isinstance(asyncapi["info"]["version"], str)
     assert asyncapi["servers"]["local"] == {
         **asyncapi["servers"]["local"],
-        "host": "127.0.0.1:39092",
+        "host": "127.0.0.1:19092",
         "protocol": "kafka",
     }
 

@@ -19,13 +19,13 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHORUS_", extra="ignore")
 
     kafka_bootstrap: str = Field(
-        default="127.0.0.1:39092", validation_alias="CHORUS_KAFKA_BOOTSTRAP"
+        default="127.0.0.1:19092", validation_alias="CHORUS_KAFKA_BOOTSTRAP"
     )
     database_url: str = Field(
-        default="postgresql://chorus@127.0.0.1:35432/chorus",
+        default="postgresql://chorus@127.0.0.1:15432/chorus",
         validation_alias="CHORUS_DATABASE_URL",
     )
-    redis_url: str = Field(default="redis://127.0.0.1:36379/0", validation_alias="CHORUS_REDIS_URL")
+    redis_url: str = Field(default="redis://127.0.0.1:16379/0", validation_alias="CHORUS_REDIS_URL")
     internal_token_secret: SecretStr = Field(
         default=SecretStr(""), validation_alias="CHORUS_INTERNAL_TOKEN_SECRET"
     )

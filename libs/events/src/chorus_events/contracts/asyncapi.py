@@ -20,7 +20,7 @@ from chorus_events.envelope import CONTENT_TYPE, POISON_REASONS, SPECVERSION, en
 
 ASYNCAPI_VERSION: Final = "3.0.0"
 KAFKA_BINDING_VERSION: Final = "0.5.0"
-LOCAL_KAFKA: Final = "127.0.0.1:39092"
+LOCAL_KAFKA: Final = "127.0.0.1:19092"
 TRAIT: Final = "CloudEventsBinaryMode"
 DEAD_LETTER: Final = "DeadLetter"
 
