@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from chorus_devstack.control import EngineControl
 from chorus_devstack.fleet import SERVICES
+from chorus_events.contracts.dlq import CONSUMER_GROUP
 from chorus_events.contracts.registry import ALL_SPECS
 
 from .conftest import Program
@@ -123,14 +124,17 @@ async def test_poison_on_every_topic_lands_in_the_dead_letter_topics(
 
     *_, result = await run_with_fault(program, "poison on every topic", poison, seed=25)
     assert result.differences == [], "\n".join(result.differences)
-    landed = await dead_lettered(kafka_bootstrap, marker)
+    landed = await dead_lettered(
+        kafka_bootstrap, marker, set(program.fleet.consumer_groups().values())
+    )
     want = {f"{t}.dlq": n * POISON_PER_TOPIC for t, n in POISONED_TOPICS.items()}
     assert landed == want
 
 
-async def dead_lettered(bootstrap: str, marker: str) -> dict[str, int]:
-    """How many messages carrying `marker` each dead-letter topic holds (read from the
-    beginning up to the end offsets seen once the partitions are assigned)."""
+async def dead_lettered(bootstrap: str, marker: str, groups: set[str]) -> dict[str, int]:
+    """How many messages carrying `marker` each dead-letter topic holds from `groups`
+    (read from the beginning up to the end offsets seen once the partitions are
+    assigned). Other live consumers of the shared topics dead-letter their own copies."""
     counts: dict[str, int] = {}
     for topic in (f"{t}.dlq" for t in POISONED_TOPICS):
         consumer = AIOKafkaConsumer(
@@ -144,7 +148,11 @@ async def dead_lettered(bootstrap: str, marker: str) -> dict[str, int]:
             while True:
                 batch = await consumer.getmany(timeout_ms=500)
                 for messages in batch.values():
-                    counts[topic] += sum(marker.encode() in (m.value or b"") for m in messages)
+                    counts[topic] += sum(
+                        marker.encode() in (m.value or b"")
+                        and dict(m.headers or ()).get(CONSUMER_GROUP, b"").decode() in groups
+                        for m in messages
+                    )
                 assigned = list(consumer.assignment())
                 if not assigned:
                     continue

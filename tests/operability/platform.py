@@ -10,19 +10,18 @@ suites' events (poison included) never reach them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import uvicorn
 from chorus_content.app import build_spec as content_spec
 from chorus_content.settings import ContentSettings
-from chorus_devstack.apps import settings_for
+from chorus_devstack.apps import serve_on_loopback, settings_for
+from chorus_devstack.fleet import free_port
+from chorus_devstack.kafka_groups import start_groups_at_end
 from chorus_devstack.waiting import eventually
 from chorus_events.bus import ensure_topics
 from chorus_events.contracts.registry import DLQ_TOPICS, TOPICS
@@ -43,58 +42,14 @@ PASSWORD = "correct horse battery"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serve(app: FastAPI, port: int) -> AsyncIterator[None]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=3)  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if task.done():
-            task.result()
-            raise RuntimeError(f"server on port {port} stopped while starting")
-        return server.started
-
-    await eventually(started, timeout=120, what=f"server on port {port}")
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def start_at_end(bootstrap_servers: str, groups: list[str]) -> None:
     """Commit every topic's end offsets for `groups` before their consumers start.
 
     The topics are created first: on a fresh Kafka a group that joins while its
     topic is being created can be assigned nothing until its next metadata refresh.
     """
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
     await ensure_topics(bootstrap_servers, [*TOPICS, *DLQ_TOPICS], partitions=3)
-
-    for group in groups:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group,
-                                    enable_auto_commit=False)  # fmt: skip
-        await consumer.start()
-        try:
-            topics = [t for t in await consumer.topics() if not t.startswith("__")]
-            partitions = [TopicPartition(t, p) for t in topics
-                          for p in consumer.partitions_for_topic(t) or ()]  # fmt: skip
-            if partitions:
-                consumer.assign(partitions)
-                ends = await consumer.end_offsets(partitions)
-                await consumer.commit(dict(ends))
-        finally:
-            await consumer.stop()
+    await start_groups_at_end(bootstrap_servers, groups)
 
 
 @dataclass
@@ -140,7 +95,7 @@ async def running_platform(*, engines: dict[str, str], key_dir: Path) -> AsyncIt
     await start_at_end(engines["kafka_bootstrap"], list(groups))
     async with contextlib.AsyncExitStack() as running:
         for name in SERVICES:
-            await running.enter_async_context(serve(apps[name], ports[name]))
+            await running.enter_async_context(serve_on_loopback(apps[name], ports[name]))
         await apps["gateway"].state.ctx.extras["gateway"].catalog.refresh()
         yield Platform(ports, groups, apps)
 

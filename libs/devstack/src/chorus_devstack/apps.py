@@ -7,9 +7,10 @@ needed and two instances of one service can run side by side in one test.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 from chorus_platform.identity import (
@@ -21,6 +22,7 @@ from chorus_platform.identity import (
 )
 from fastapi import FastAPI
 from pydantic_settings import BaseSettings
+from starlette.types import ASGIApp
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -73,3 +75,37 @@ def identity_headers(
         scopes=frozenset(scopes),
     )
     return {IDENTITY_HEADER: mint_internal_token(identity, secret, ttl_seconds=600)}
+
+
+@contextlib.asynccontextmanager
+async def serve_on_loopback(
+    app: ASGIApp, port: int | None = None, *, lifespan: Literal["on", "off", "auto"] = "on"
+) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn over real HTTP in this event loop; yield its base URL.
+
+    For tests and benchmarks that need a socket (a peer calls it, Prometheus scrapes
+    it). Shutdown is bounded: an open stream must not hold a session's teardown.
+    """
+    import uvicorn
+
+    from chorus_devstack.fleet import free_port
+    from chorus_devstack.waiting import eventually
+
+    port = port or free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan=lifespan, timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        if task.done():
+            task.result()
+            raise RuntimeError(f"the server on port {port} stopped while starting")
+        return bool(server.started)
+
+    await eventually(started, timeout=120, what=f"the server on port {port}")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

@@ -8,9 +8,7 @@ services started by `make up`; tenants are random per test.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from chorus_content.app import build_spec as content_spec
 from chorus_content.settings import ContentSettings
-from chorus_devstack.apps import settings_for
+from chorus_devstack.apps import serve_on_loopback, settings_for
+from chorus_devstack.fleet import free_port
 from chorus_devstack.kafka_groups import start_groups_at_end
 from chorus_gateway.app import create_gateway_app
 from chorus_gateway.bootstrap import bootstrap, parser
@@ -37,35 +35,6 @@ from chorus_sharing.settings import SharingSettings
 from fastapi import FastAPI
 
 PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serve(app: FastAPI, port: int) -> AsyncIterator[str]:
-    # A bounded graceful shutdown: an open stream must not hold the session's teardown.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=3)  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    started = asyncio.get_running_loop().time()
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError(f"server on port {port} stopped while starting")
-        if asyncio.get_running_loop().time() - started > 120:
-            raise TimeoutError(f"server on port {port} did not start")
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @dataclass
@@ -117,7 +86,7 @@ async def stack(
     apps["gateway"] = create_gateway_app(gateway_settings)
     async with contextlib.AsyncExitStack() as running:
         for name in ("content", "sharing", "metrics", "rewards", "gateway"):
-            await running.enter_async_context(serve(apps[name], ports[name]))
+            await running.enter_async_context(serve_on_loopback(apps[name], ports[name]))
         client = await running.enter_async_context(
             httpx.AsyncClient(base_url=url["gateway"], timeout=30)
         )

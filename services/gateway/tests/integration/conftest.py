@@ -10,8 +10,6 @@ creating their own tenant.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-import uvicorn
-from chorus_devstack.apps import settings_for
+from chorus_devstack.apps import serve_on_loopback, settings_for
+from chorus_devstack.fleet import free_port
 from chorus_gateway.app import create_gateway_app
 from chorus_gateway.runtime import GatewayRuntime
 from chorus_gateway.settings import GatewaySettings, OidcIssuer
@@ -33,33 +31,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from jwt.algorithms import RSAAlgorithm
 
 OIDC_AUDIENCE = "chorus-test-api"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serve_on_loopback(app: FastAPI, lifespan: str = "on") -> AsyncIterator[str]:
-    """Serve `app` with uvicorn in this event loop; yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class EchoCounters:

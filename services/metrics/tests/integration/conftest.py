@@ -37,7 +37,7 @@ from chorus_events.contracts import (
     SharePosted,
 )
 from chorus_events.contracts.registry import EventSpec
-from chorus_events.envelope import decode, encode
+from chorus_events.envelope import PoisonMessage, decode, encode
 from chorus_metrics.app import build_spec
 from chorus_metrics.settings import MetricsSettings
 from chorus_platform.app import create_service_app
@@ -170,7 +170,10 @@ async def _read_updates(bootstrap: str, feed: UpdatesFeed) -> None:
             batches = await consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 for r in records:
-                    env = decode(r.topic, r.key, r.value, r.headers)
+                    try:
+                        env = decode(r.topic, r.key, r.value, r.headers)
+                    except PoisonMessage:
+                        continue  # another suite's poison on the shared topic, not ours
                     payload: EngagementUpdated = env.payload
                     feed.by_tenant[payload.tenant_id].append(payload)
     finally:

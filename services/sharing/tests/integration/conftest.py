@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,9 +22,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from chorus_devstack.apps import identity_headers, settings_for
+from chorus_devstack.apps import identity_headers, serve_on_loopback, settings_for
+from chorus_devstack.fleet import free_port
 from chorus_events.bus import KafkaPublisher, ensure_topics
 from chorus_events.contracts.content import ContentApproved, ContentRetired, Targeting
 from chorus_events.contracts.registry import CONTENT_APPROVED, CONTENT_RETIRED, EventSpec
@@ -36,31 +36,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 CLICK_SALT = "test-click-salt"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.asynccontextmanager
-async def serve_on_loopback(app: FastAPI) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn in this event loop; yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def guidelines_app(secret: str) -> FastAPI:
@@ -95,7 +70,7 @@ def guidelines_app(secret: str) -> FastAPI:
 
 @pytest.fixture(scope="session")
 async def content_url(internal_token_secret: str) -> AsyncIterator[str]:
-    async with serve_on_loopback(guidelines_app(internal_token_secret)) as url:
+    async with serve_on_loopback(guidelines_app(internal_token_secret), lifespan="off") as url:
         yield url
 
 
@@ -365,4 +340,4 @@ async def sharing_process(
 @pytest.fixture(scope="session")
 def loopback() -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[str]]:
     """`async with loopback(app) as url`: serve a fake HTTP peer on a free loopback port."""
-    return serve_on_loopback
+    return functools.partial(serve_on_loopback, lifespan="off")
