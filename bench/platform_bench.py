@@ -31,10 +31,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import format_table, percentile
+from _common import format_table, percentile, process_cpu_seconds
 from _fleet import bench_fleet
 from chorus_devstack.fleet import SERVICES, Fleet
 from chorus_devstack.stack import LocalStack
@@ -45,6 +46,7 @@ from chorus_simulator.run import ProgramRun
 from chorus_simulator.scale import Scale
 from chorus_simulator.tenant import bootstrap_tenant
 from chorus_simulator.verify import board
+from sharing_redirect import _read_response
 
 
 @dataclass
@@ -66,6 +68,71 @@ def rss_mib(pid: int | None) -> float | None:
     except OSError:
         return None
     return None
+
+
+def processes(fleet: Fleet) -> dict[str, list[int]]:
+    """Every process the pipeline runs on, by role (engines found by command name)."""
+    roles: dict[str, list[int]] = {s: [p] for s in SERVICES if (p := fleet.pid(s))}
+    roles["load generator (this process)"] = [os.getpid()]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if comm.startswith("postgres"):
+            roles.setdefault("postgres (all backends)", []).append(int(entry.name))
+        elif comm.startswith("redis-server"):
+            roles.setdefault("redis", []).append(int(entry.name))
+        elif comm == "java" and b"kafka" in cmdline:
+            roles.setdefault("kafka", []).append(int(entry.name))
+    return roles
+
+
+def cpu_snapshot(roles: dict[str, list[int]]) -> dict[str, float]:
+    return {role: sum(process_cpu_seconds(p) or 0.0 for p in pids) for role, pids in roles.items()}
+
+
+class Clicker:
+    """Visitors' redirects over a pool of raw keep-alive HTTP/1.1 connections.
+
+    httpx costs the load generator ~5 ms of CPU per request here, more than the
+    whole pipeline's share of it: on two cores the generator must be lean, or it
+    measures itself."""
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+        self.connections = connections
+
+    async def open(self) -> None:
+        for _ in range(self.connections):
+            self.pool.put_nowait(await asyncio.open_connection(self.host, self.port))
+
+    async def close(self) -> None:
+        while not self.pool.empty():
+            _, writer = self.pool.get_nowait()
+            writer.close()
+
+    async def click(self, code: str, address: str, agent: str) -> int:
+        reader, writer = await self.pool.get()
+        try:
+            writer.write(
+                f"GET /l/{code} HTTP/1.1\r\nHost: {self.host}\r\nUser-Agent: {agent}\r\n"
+                f"X-Forwarded-For: {address}\r\n\r\n".encode()
+            )
+            status = await _read_response(reader)
+        except (OSError, asyncio.IncompleteReadError):
+            writer.close()
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            status = 0
+        self.pool.put_nowait((reader, writer))
+        return status
 
 
 class Visitors:
@@ -95,6 +162,7 @@ async def until_total(gw: Gateway, admin: Headers, total: int, deadline: float) 
 
 
 async def throughput(
+    clicker: Clicker,
     gw: Gateway,
     admin: Headers,
     codes: list[str],
@@ -113,7 +181,7 @@ async def throughput(
         code = rng.choice(codes)
         async with gate:
             started = time.monotonic()
-            status, _ = await gw.click(code, address, agent)
+            status = await clicker.click(code, address, agent)
             latencies.append(time.monotonic() - started)
         if status != 302:
             raise RuntimeError(f"redirect answered {status}")
@@ -138,6 +206,7 @@ async def throughput(
 
 
 async def freshness(
+    clicker: Clicker,
     gw: Gateway,
     admin: Headers,
     probe: tuple[str, str],
@@ -156,7 +225,7 @@ async def freshness(
     async def one_background() -> None:
         address, agent = visitors.next()
         started = time.monotonic()
-        status, _ = await gw.click(rng.choice(codes), address, agent)
+        status = await clicker.click(rng.choice(codes), address, agent)
         if status == 302:
             background.append(time.monotonic() - started)
 
@@ -186,7 +255,7 @@ async def freshness(
     while time.monotonic() < end:
         address, agent = visitors.next()
         sent = time.monotonic()
-        status, _ = await gw.click(probe_code, address, agent)
+        status = await clicker.click(probe_code, address, agent)
         if status != 302:
             raise RuntimeError(f"probe redirect answered {status}")
         value += 1
@@ -307,8 +376,24 @@ async def measure(fleet: Fleet, gw: Gateway, args: argparse.Namespace) -> None:
         f"set up: {len(program.advocate_ids)} advocates, {len(shares)} shares; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    rate = await throughput(gw, admin, codes, args.clicks, args.concurrency, visitors, figures)
+    roles = processes(fleet)
+    before = cpu_snapshot(roles)
+    clicker = Clicker(fleet.gateway, args.concurrency)
+    await clicker.open()
+    rate = await throughput(
+        clicker, gw, admin, codes, args.clicks, args.concurrency, visitors, figures
+    )
+    after = cpu_snapshot(roles)
+    spent = {role: after[role] - before[role] for role in roles}
+    total = sum(spent.values())
+    for role, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        figures.add(
+            f"CPU per click: {role}",
+            f"{seconds / args.clicks * 1e6:,.0f} us ({seconds / total:.0%} of the pipeline's CPU)",
+        )
+    figures.add("CPU per click: all", f"{total / args.clicks * 1e6:,.0f} us")
     await freshness(
+        clicker,
         gw,
         admin,
         (probe.code, probe.advocate_id),
@@ -318,6 +403,7 @@ async def measure(fleet: Fleet, gw: Gateway, args: argparse.Namespace) -> None:
         visitors,
         figures,
     )
+    await clicker.close()
     advocate = program.people["a0"]
     await reads(gw, advocate, args.read_seconds, args.read_clients, figures)
     for service in SERVICES:
