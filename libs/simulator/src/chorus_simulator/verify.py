@@ -26,7 +26,7 @@ async def board(
     gw: Gateway, admin: Headers, metric: str, scope: str, scope_id: str, period: str
 ) -> dict[str, int]:
     values: dict[str, int] = {}
-    offset, previous = 0, None
+    offset = 0
     while True:
         params: dict[str, Any] = {"scope": scope, "period": period, "limit": 100, "offset": offset}
         if scope_id:
@@ -34,6 +34,7 @@ async def board(
         page = await gw.call(
             "GET", f"/v1/rewards/leaderboards/{metric}", headers=admin, params=params
         )
+        previous = None  # order within a page; pages of a live board may move in between
         for entry in page["entries"]:
             value = int(entry["value"])
             if previous is not None and value > previous:
