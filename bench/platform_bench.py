@@ -120,19 +120,26 @@ class Clicker:
             writer.close()
 
     async def click(self, code: str, address: str, agent: str) -> int:
+        request = (
+            f"GET /l/{code} HTTP/1.1\r\nHost: {self.host}\r\nUser-Agent: {agent}\r\n"
+            f"X-Forwarded-For: {address}\r\n\r\n".encode()
+        )
         reader, writer = await self.pool.get()
         try:
-            writer.write(
-                f"GET /l/{code} HTTP/1.1\r\nHost: {self.host}\r\nUser-Agent: {agent}\r\n"
-                f"X-Forwarded-For: {address}\r\n\r\n".encode()
-            )
-            status = await _read_response(reader)
-        except (OSError, asyncio.IncompleteReadError):
-            writer.close()
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            status = 0
-        self.pool.put_nowait((reader, writer))
-        return status
+            for attempt in range(2):
+                try:
+                    writer.write(request)
+                    return await _read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, ConnectionError):
+                    # The server closes keep-alive connections idle for 5 s: reconnect
+                    # once (the closed connection had not taken this request).
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(self.host, self.port)
+                    if attempt:
+                        raise
+            raise AssertionError("unreachable")
+        finally:
+            self.pool.put_nowait((reader, writer))
 
 
 class Visitors:
