@@ -34,7 +34,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,7 @@ from pathlib import Path
 
 from _common import format_table, percentile, process_cpu_seconds
 from chorus_devstack.apps import identity_headers
+from chorus_devstack.fleet import free_port
 from chorus_devstack.pg_admin import create_database, drop_database, with_database
 from chorus_devstack.probes import run_sync
 from chorus_devstack.settings import (
@@ -64,11 +64,6 @@ PYTHON = sys.executable
 PATH = "/v1/rewards/leaderboards/points?limit=10"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -38,7 +38,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -50,6 +49,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from chorus_devstack.fleet import free_port
 from chorus_devstack.pg_admin import create_database, drop_database, with_database
 from chorus_events.bus import ensure_topics
 from chorus_events.consumer import AfterCommit, ConsumerConfig, ConsumerRunner
@@ -336,11 +336,6 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
 # --- phase 2: freshness -----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,6 @@ import math
 import os
 import secrets
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -50,6 +49,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from chorus_devstack.apps import identity_headers
+from chorus_devstack.fleet import free_port
 from chorus_devstack.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_KAFKA_BOOTSTRAP,
@@ -69,11 +69,6 @@ TARGET_P99_MS = 25.0
 # --- the service under test -----------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from chorus_devstack.fleet import Engines, Fleet
@@ -62,10 +61,6 @@ async def program(fleet: Fleet) -> AsyncIterator[Program]:
         yield Program(fleet, gateway, tenant)
     finally:
         await gateway.close()
-
-
-def log_dir(fleet: Fleet) -> Path:
-    return fleet.log_dir
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

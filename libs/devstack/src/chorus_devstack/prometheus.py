@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import httpx
 
+from chorus_devstack.fleet import free_port
 from chorus_devstack.system import require_binary
 from chorus_devstack.waiting import eventually
 
@@ -39,11 +39,6 @@ def run_promtool(args: Sequence[str], cwd: Path | None = None) -> subprocess.Com
     )
 
 
-def free_loopback_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager
@@ -54,7 +49,7 @@ async def running_prometheus(
 
     `--web.enable-lifecycle` lets a test ask for a config reload instead of restarting.
     """
-    port = free_loopback_port()
+    port = free_port()
     data = workdir / "tsdb"
     data.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "prometheus.log"

@@ -74,9 +74,8 @@ def judge_clicks(record: Record) -> tuple[Counter[str], Counter[str]]:
     valid: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
     visitors: set[tuple[str, str, str]] = set()
-    crawlers = {"crawler"}
     for click in served:
-        if click.visit in crawlers:
+        if click.visit == "crawler":
             rejected["bot"] += 1
         elif id(click) in in_burst:
             rejected["burst"] += 1
