@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 
 from chorus_platform.db import create_pool
+from chorus_platform.gc_tuning import freeze_startup_objects, tune_gc
 from chorus_platform.health import Probe, kafka_probe, postgres_probe, redis_probe, run_probes
 from chorus_platform.metrics import DEPENDENCY_UP
 from chorus_platform.migrate import MigrationSet, apply_migrations
@@ -70,6 +71,7 @@ class ServiceSpec:
 def create_service_app(spec: ServiceSpec) -> FastAPI:
     settings = spec.settings
     configure_logging(spec.name, settings.log_level)
+    tune_gc()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +100,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
                 worker = factory(ctx)
                 await worker.start()
                 started.append(worker)
+            freeze_startup_objects()
             log.info("service started", extra={"workers": len(started)})
             yield
         finally:
