@@ -19,7 +19,8 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
    API; freshness = API shows it - just before the probe was sent.
 3. reads: a 1,000,000-advocate all-time board is loaded into Redis; top-10 and
    rank reads (half each) are timed (a) through the service layer in this
-   process (`Leaderboards.top/standing`, what the route calls) and (b) over
+   process (`Leaderboards.top/standing` on the pipelined read connection, built by
+   `open_leaderboards` as the service builds it) and (b) over
    HTTP against the service process of phase 2, with C concurrent keep-alive
    connections and no gateway.
 
