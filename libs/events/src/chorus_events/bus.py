@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Final
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     InvalidProducerEpoch,
+    KafkaTimeoutError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
     TopicAlreadyExistsError,
@@ -221,5 +224,36 @@ async def ensure_topics(
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)
         log.info("created topics %s", missing)
+        await _until_served(admin, missing)
     finally:
         await admin.close()
+
+
+TOPIC_READY_DEADLINE: Final = 30.0
+
+
+async def _until_served(admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+    """Wait until the broker's metadata lists `topics` with a leader for every partition.
+
+    The controller acknowledges a creation before the broker's metadata cache has
+    it. A consumer subscribing in that window is told the topic does not exist,
+    is assigned nothing, and only looks again at its next metadata refresh
+    (`metadata_max_age_ms`, 5 minutes): on a fresh stack a service would sit idle.
+    """
+    deadline = time.monotonic() + TOPIC_READY_DEADLINE
+    while True:
+        described = await admin.describe_topics(topics)
+        served = {
+            t["topic"]
+            for t in described
+            if t["error_code"] == 0
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+        }
+        if served >= set(topics):
+            return
+        if time.monotonic() > deadline:
+            raise KafkaTimeoutError(
+                f"topics not served after creation: {sorted(set(topics) - served)}"
+            )
+        await asyncio.sleep(0.05)
