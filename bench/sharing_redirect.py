@@ -37,19 +37,23 @@ import contextlib
 import math
 import os
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from chorus_devstack.apps import identity_headers
 from chorus_devstack.fleet import free_port
+from chorus_devstack.serving import service_workers, uvicorn_command, workers_env
 from chorus_devstack.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_KAFKA_BOOTSTRAP,
@@ -93,16 +97,61 @@ class Stack:
         }
 
 
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (state is [0], ppid [1])."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Live processes below `pid` (a uvicorn supervisor's workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                children.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def established_by_process(port: int, pids: Sequence[int]) -> dict[int, int]:
+    """Established connections to `port` each of `pids` holds (/proc/net/tcp + fds)."""
+    inodes: set[str] = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) == port and cols[3] == "01":  # ESTABLISHED
+                inodes.add(cols[9])
+    counts = dict.fromkeys(pids, 0)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        counts[pid] += 1
+    return counts
+
+
 @dataclass(frozen=True)
 class Service:
     port: int
     pid: int
+    workers: list[int]
+    """The worker processes serving the port (the supervisor's children), or [pid]."""
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the service process has used so far (Linux /proc)."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the service's processes have used so far (Linux /proc)."""
+        ticks = 0
+        for pid in {self.pid, *self.workers}:
+            with contextlib.suppress(OSError):  # a worker that exited no longer counts
+                fields = _stat(pid)
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -132,37 +181,62 @@ finally:
 
 @contextlib.asynccontextmanager
 async def sharing_service(
-    stack: Stack, durability: str, profile: str | None = None
+    stack: Stack, durability: str, workers: int, profile: str | None = None
 ) -> AsyncIterator[Service]:
-    """Run `uvicorn chorus_sharing.app:app` (one worker); yield it; SIGTERM at exit.
+    """Run sharing as the launcher does (`serving.uvicorn_command`, `workers` processes);
+    yield it once every worker serves; SIGTERM at exit.
 
-    With `profile`, the service runs under cProfile and writes its stats there on exit
+    With `profile`, one process runs under cProfile and writes its stats there on exit
     (the figures are then slower: they are for finding where the time goes).
     """
     port = free_port()
-    runner = ["-c", _PROFILED, profile] if profile else ["-m", "uvicorn"]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, *runner, "chorus_sharing.app:app",
-        "--host", HOST, "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
-        env=stack.env(durability),
-    )  # fmt: skip
+    workers = 1 if profile else workers
+    cmd = uvicorn_command(sys.executable, "sharing", HOST, port, workers=workers,
+                          extra=("--log-level", "warning", "--no-access-log"))  # fmt: skip
+    if profile:
+        cmd[1:3] = ["-c", _PROFILED, profile]
+    metrics_dir = Path(tempfile.gettempdir()) / f"chorus-bench-sharing-{port}.metrics"
+    env = {**stack.env(durability), **workers_env(workers, metrics_dir)}
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env)
     try:
-        async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as probe:
-            for _ in range(300):
-                if proc.returncode is not None:
-                    raise RuntimeError(f"sharing exited with {proc.returncode}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("sharing did not become ready")
-        yield Service(port, proc.pid)
+        served = await _wait_serving(proc, port, workers)
+        yield Service(port, proc.pid, served)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 60)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+async def _wait_serving(proc: asyncio.subprocess.Process, port: int, workers: int) -> list[int]:
+    """Until `/readyz` answers 200 and, with several workers, each of them accepts
+    connections (the load's keep-alive connections are opened once: a worker still
+    starting when they are would get none). Returns the serving processes' pids."""
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as probe:
+        while True:
+            if proc.returncode is not None:
+                raise RuntimeError(f"sharing exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("sharing did not become ready")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await probe.get("/readyz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+    if workers == 1:
+        return [proc.pid]
+    while True:
+        pids = descendants(proc.pid)
+        conns = [await asyncio.open_connection(HOST, port) for _ in range(4 * workers)]
+        await asyncio.sleep(0.2)  # let the workers accept them
+        spread = established_by_process(port, pids)
+        for _, writer in conns:
+            writer.close()
+        if len(pids) >= workers and all(spread.values()):
+            return pids
+        if proc.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"not every sharing worker accepts connections: {spread}")
+        await asyncio.sleep(0.5)
 
 
 async def create_links(stack: Stack, port: int, tenant: str, count: int) -> list[str]:
@@ -363,6 +437,8 @@ class ModeReport:
     busy: float
     """Share of the machine's CPU time in use during the run (all processes)."""
     loadavg: float
+    connections: str
+    """The load's connections per worker process, e.g. "16/16"."""
 
 
 async def run_mode(
@@ -370,14 +446,17 @@ async def run_mode(
 ) -> ModeReport:
     start = await topic_ends(stack.bootstrap, CLICK_RECORDED.topic)
     profile = f"{args.profile}.{mode}" if args.profile else None
-    async with sharing_service(stack, mode, profile) as service:
+    async with sharing_service(stack, mode, args.workers, profile) as service:
         cpu_before = service.cpu_seconds()
         own_before = time.process_time()
         busy_before, total_before = machine_ticks()
-        load = await drive(
+        driving = asyncio.ensure_future(drive(
             service.port, codes, connections=args.connections, requests=args.requests,
             seconds=args.seconds, warmup=args.warmup,
-        )  # fmt: skip
+        ))  # fmt: skip
+        await asyncio.sleep(1.0)  # the connections are open (and kept) by now
+        spread = established_by_process(service.port, service.workers)
+        load = await driving
         cpu = service.cpu_seconds() - cpu_before
         own = time.process_time() - own_before
         busy_after, total_after = machine_ticks()
@@ -385,15 +464,17 @@ async def run_mode(
         loadavg = os.getloadavg()[0]
     # The service stopped (SIGTERM) and its relay with it: clicks still in the outbox
     # (outbox mode, or Kafka mode's fallback) are published by a relay-only instance.
-    async with sharing_service(stack, "kafka"):
+    async with sharing_service(stack, "kafka", 1):
         await outbox_drained(stack.dsn)
     clicks = await clicks_since(stack.bootstrap, start, tenant)
     per = 1e6 / max(load.redirects, 1)
-    return ModeReport(mode, load, clicks, cpu * per, own * per, busy, loadavg)
+    split = "/".join(str(n) for n in spread.values())
+    return ModeReport(mode, load, clicks, cpu * per, own * per, busy, loadavg, split)
 
 
-COLUMNS = ["mode", "redirects/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "svc cpu us/302",
-           "gen cpu us/302", "busy", "load1", "302s", "clicks", "other", "verdict"]  # fmt: skip
+COLUMNS = ["mode", "conns/worker", "redirects/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+           "svc cpu us/302", "gen cpu us/302", "busy", "load1", "302s", "clicks", "other",
+           "verdict"]  # fmt: skip
 
 
 def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
@@ -405,7 +486,7 @@ def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
         meets = r.load.rate >= TARGET_RATE and p99 <= TARGET_P99_MS
         verdict = "clicks==302s" if accounted else "MISMATCH"
         rows.append([
-            r.mode, f"{r.load.rate:,.0f}", f"{percentile(lat, 50) * 1000:.1f}",
+            r.mode, r.connections, f"{r.load.rate:,.0f}", f"{percentile(lat, 50) * 1000:.1f}",
             f"{percentile(lat, 95) * 1000:.1f}", f"{p99:.1f}", f"{max(lat, default=0) * 1000:.1f}",
             f"{r.cpu_us:.0f}", f"{r.loadgen_us:.0f}", f"{r.busy:.0%}", f"{r.loadavg:.1f}",
             str(r.load.redirects), str(r.clicks),
@@ -422,7 +503,8 @@ def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     header = (
-        f"sharing redirect: {args.links} links, {args.connections} keep-alive connections, "
+        f"sharing redirect: {args.workers} worker(s), {args.links} links, "
+        f"{args.connections} keep-alive connections, "
         f"{args.warmup} warm-up + up to {args.requests} requests or {args.seconds:.0f}s per mode, "
         f"{os.cpu_count()} CPUs; target >= {TARGET_RATE:,.0f}/s, p99 <= {TARGET_P99_MS:.0f} ms"
     )
@@ -443,7 +525,7 @@ async def main(args: argparse.Namespace) -> int:
     tenant = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         await ensure_topics(stack.bootstrap, [CLICK_RECORDED.topic, CONTENT_APPROVED.topic], 3)
-        async with sharing_service(stack, "kafka") as service:
+        async with sharing_service(stack, "kafka", args.workers) as service:
             admin = identity_headers(stack.secret, tenant, "boss", (Role.ADMIN,))
             async with httpx.AsyncClient(base_url=f"http://{HOST}:{service.port}") as http:
                 policy = {"daily_cap": 1000}
@@ -461,6 +543,10 @@ async def main(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--workers", type=int, default=service_workers("sharing", os.environ),
+        help="sharing's uvicorn worker processes (default: the launcher's, CHORUS_SHARING_WORKERS)",
+    )  # fmt: skip
     parser.add_argument("--links", type=int, default=100)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--requests", type=int, default=40_000)

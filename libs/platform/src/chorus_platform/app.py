@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -18,7 +19,8 @@ from typing import Any, Protocol
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from redis.asyncio import Redis
 
 from chorus_platform.db import create_pool
@@ -132,6 +134,20 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     return app
 
 
+def _scraped_registry() -> CollectorRegistry:
+    """This process's registry; with several worker processes, all of theirs summed.
+
+    A launcher that runs a service as several uvicorn workers sets
+    `PROMETHEUS_MULTIPROC_DIR` (prometheus_client then keeps every value in a file
+    there); a scrape reaches one worker, which reports what the directory holds.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
 def _ops_router(service: str) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -158,6 +174,6 @@ def _ops_router(service: str) -> APIRouter:
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_scraped_registry()), media_type=CONTENT_TYPE_LATEST)
 
     return router
