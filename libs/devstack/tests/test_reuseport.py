@@ -113,3 +113,19 @@ def test_a_dead_worker_stops_the_whole_service(tmp_path: Path) -> None:
             proc.wait(timeout=10)
     with pytest.raises(OSError):
         _get(port, "/")
+
+
+@pytest.mark.unit
+def test_a_port_already_served_is_refused_not_shared(tmp_path: Path) -> None:
+    proc, port = _start(tmp_path, workers=2)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "chorus_devstack.reuseport", "--workers", "2", "pidapp:app",
+             "--port", str(port)],
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)},
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+        assert second.returncode == 1 and "already in use" in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

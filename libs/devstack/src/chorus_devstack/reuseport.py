@@ -50,6 +50,19 @@ def _die_with_parent() -> None:
     with_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a plain bind (no SO_REUSEPORT) succeeds: a listener left over from an
+    earlier launch would otherwise join the new workers' group and take a share of
+    the connections without anyone noticing."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def supervise(worker_cmd: list[str], workers: int) -> int:
     children = [
         subprocess.Popen(worker_cmd, preexec_fn=_die_with_parent)
@@ -98,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     worker_cmd = [sys.executable, "-m", "chorus_devstack.reuseport", "--worker", args.app,
                   "--host", args.host, "--port", str(args.port), "--log-level", args.log_level,
                   *([] if args.access_log else ["--no-access-log"])]  # fmt: skip
+    if not port_is_free(args.host, args.port):
+        print(f"reuseport: {args.host}:{args.port} is already in use", file=sys.stderr)
+        return 1
     return supervise(worker_cmd, args.workers)
 
 
