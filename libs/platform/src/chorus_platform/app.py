@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -69,7 +69,20 @@ class ServiceSpec:
     description: str = ""
 
 
-def create_service_app(spec: ServiceSpec) -> FastAPI:
+A = TypeVar("A", bound=FastAPI)
+
+
+@overload
+def create_service_app(spec: ServiceSpec) -> FastAPI: ...
+
+
+@overload
+def create_service_app(spec: ServiceSpec, *, app_class: type[A]) -> A: ...
+
+
+def create_service_app(spec: ServiceSpec, *, app_class: type[FastAPI] = FastAPI) -> FastAPI:
+    """The service's app; `app_class` lets a service put something in front of
+    FastAPI's own entry (sharing's redirect: `chorus_sharing.fastpath`)."""
     settings = spec.settings
     configure_logging(spec.name, settings.log_level)
 
@@ -112,7 +125,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             await redis.aclose()
             await pool.close()
 
-    app = FastAPI(
+    app = app_class(
         title=f"Chorus {spec.name}",
         version=spec.version,
         description=spec.description,
