@@ -289,6 +289,25 @@ class LoadResult:
         return self.measured / self.elapsed if self.elapsed else 0.0
 
 
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response from `reader`; its status (platform_bench's visitors)."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("connection closed")
+    status = int(status_line.split(b" ", 2)[1])
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
 class _KeepAlive(asyncio.Protocol):
     """One keep-alive HTTP/1.1 connection of the load generator, on a bare protocol.
 

@@ -117,6 +117,18 @@ class Fleet:
         proc = self._procs.get(service)
         return proc.pid if proc is not None and proc.poll() is None else None
 
+    def pids(self, service: str) -> list[int]:
+        """The service's processes: the one launched and, with several workers, theirs
+        (what a CPU or memory figure must add up)."""
+        pid = self.pid(service)
+        if pid is None:
+            return []
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [pid, *(int(child) for child in children)]
+
     def spawn(self, service: str) -> None:
         if self.pid(service) is not None:
             return
