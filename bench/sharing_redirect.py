@@ -615,7 +615,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile", metavar="PATH",
         help="run the service under cProfile; stats go to PATH.<mode> (slower figures)",
     )  # fmt: skip
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.profile:
+        args.workers = 1  # cProfile follows one process
+    return args
 
 
 if __name__ == "__main__":
