@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import logging
 import os
@@ -58,6 +59,7 @@ from chorus_events.envelope import Envelope, encode
 from chorus_events.testkit import EFFECTS_DDL, Ping, ping_spec, record_effects
 from chorus_events.workers import EVENTS_MIGRATIONS
 from chorus_platform.db import create_pool
+from chorus_platform.gc_tuning import tune_gc
 from chorus_platform.migrate import apply_migrations
 
 try:
@@ -464,6 +466,7 @@ def report(
         f"handler: {HANDLERS[args.handler][1]}",
         f"tracing: {args.tracing_label}; events "
         f"{'carry' if args.traceparent else 'have no'} traceparent",
+        f"gc thresholds {gc.get_threshold()} (chorus_platform.gc_tuning, as in a service)",
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
         f"{load[0][0]:.2f} at start, {load[1][0]:.2f} at end",
         "",
@@ -591,6 +594,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The collector thresholds every service process runs with (raw and runner alike).
+    tune_gc()
     return asyncio.run(run(parse_args(argv)))
 
 

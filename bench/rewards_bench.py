@@ -19,7 +19,8 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
    API; freshness = API shows it - just before the probe was sent.
 3. reads: a 1,000,000-advocate all-time board is loaded into Redis; top-10 and
    rank reads (half each) are timed (a) through the service layer in this
-   process (`Leaderboards.top/standing`, what the route calls) and (b) over
+   process (`Leaderboards.top/standing` on the pipelined read connection, built by
+   `open_leaderboards` as the service builds it) and (b) over
    HTTP against the service process of phase 2, with C concurrent keep-alive
    connections and no gateway.
 
@@ -69,7 +70,7 @@ from chorus_rewards.app import build_spec
 from chorus_rewards.board_sync import BoardWriter
 from chorus_rewards.boards import Metric, board_key, changes_channel
 from chorus_rewards.consumers import LedgerConsumer
-from chorus_rewards.leaderboards import BoardQuery, Leaderboards
+from chorus_rewards.leaderboards import BoardQuery, close_leaderboards, open_leaderboards
 from chorus_rewards.ledger_worker import consumed_specs
 from chorus_rewards.periods import Period
 from chorus_rewards.scoring import encode_score
@@ -336,8 +337,6 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
 # --- phase 2: freshness -----------------------------------------------------------
 
 
-
-
 @dataclass(frozen=True)
 class Service:
     port: int
@@ -558,7 +557,7 @@ async def reads(args: argparse.Namespace, env: Env, service: Service | None) -> 
     await load_board(env.redis, tenant, args.board)
     board = BoardQuery(Metric.POINTS)
     viewer = Identity(tenant_id=tenant, principal_id="bench", roles=frozenset({Role.ADMIN}))
-    boards = Leaderboards(env.redis, SettingsCache(env.pool))
+    boards = open_leaderboards(env.redis, SettingsCache(env.pool))  # as the service does
 
     async def in_process(top: bool, advocate: str, _n: int) -> bool:
         if top:
@@ -569,7 +568,10 @@ async def reads(args: argparse.Namespace, env: Env, service: Service | None) -> 
 
     results: list[ReadRun] = []
     cpu0 = time.process_time()
-    n, lat, err = await timed_reads(args.read_seconds, args.concurrency, in_process, args.board)
+    try:
+        n, lat, err = await timed_reads(args.read_seconds, args.concurrency, in_process, args.board)
+    finally:
+        await close_leaderboards(boards)
     cpu = (time.process_time() - cpu0) / max(n, 1) * 1e6  # the load generator included
     results.append(("service layer, in process", n, args.read_seconds, *_pcts(lat), err, cpu))
     if service is not None:

@@ -70,6 +70,7 @@ from chorus_events.dlq import (
 )
 from chorus_events.envelope import Envelope, PoisonMessage, decode
 from chorus_events.errors import RejectEvent, is_transient
+from chorus_events.retention import TrackingPurger, TrackingRetention
 from chorus_events.tracing import TRACER, context_from_headers, process_attributes
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class ConsumerConfig:
     trace_messages: bool | None = None
     """A span per message; None: only when spans are exported (see spans_exported)."""
     dead_letter_policy: Callable[[], DeadLetterPolicy] = DeadLetterPolicy
+    tracking_retention: TrackingRetention | None = field(default_factory=TrackingRetention)
+    """Purge of this group's old tracking rows (see chorus_events.retention); None: keep all."""
 
     @property
     def topics(self) -> list[str]:
@@ -141,6 +144,7 @@ class ConsumerRunner:
         self._last_commit = 0.0
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._purge_task: asyncio.Task[None] | None = None
         self._policy = config.dead_letter_policy()
         self._types = {spec.ce_type: spec for spec in config.specs}
         # A span per message costs ~40 µs with the SDK; without an exporter it would be
@@ -165,6 +169,18 @@ class ConsumerRunner:
     async def start(self) -> None:
         self._stopping.clear()
         self._task = asyncio.create_task(self._main(), name=f"consumer-{self.config.group}")
+        if self.config.tracking_retention is not None:
+            purger = TrackingPurger(
+                pool=self.pool,
+                bootstrap=self.bootstrap,
+                group=self.config.group,
+                topics=self.config.topics,
+                service=self.service,
+                retention=self.config.tracking_retention,
+            )
+            self._purge_task = asyncio.create_task(
+                purger.run(self._stopping), name=f"tracking-purge-{self.config.group}"
+            )
 
     async def stop(self, grace: float = 30.0) -> None:
         """Finish the batch in hand, commit its offsets, leave the group."""
@@ -176,6 +192,12 @@ class ConsumerRunner:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
+        if self._purge_task is not None:
+            # It waits on `_stopping`; a purge in progress is cancelled (each chunk is
+            # its own statement, so a cancelled pass leaves nothing half-done).
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
         await self.publisher.stop()
 
     async def wait(self) -> None:

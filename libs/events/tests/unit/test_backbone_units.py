@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncpg
 import pytest
 from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
 from chorus_events.errors import RejectEvent, is_transient
 from chorus_events.outbox import LANES, lane_for
+from chorus_events.retention import effective_keep
 from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
@@ -60,3 +63,24 @@ def test_validation_errors_are_not_transient() -> None:
     with pytest.raises(ValidationError) as info:
         M.model_validate({"n": "x"})
     assert not is_transient(info.value)
+
+
+# --- tracking retention --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("configured_h", "topics", "expected_h"),
+    [
+        (360, {"t": {"retention.ms": "604800000", "segment.ms": "604800000"}}, 360),
+        (24, {"t": {"retention.ms": "604800000", "segment.ms": "604800000"}}, 14 * 24 + 24),
+        (24, {}, 24),
+        (1, {"a": {"retention.ms": "3600000", "segment.ms": "3600000"}, "b": {}}, 14 * 24 + 24),
+        (1, {"t": {"retention.ms": "-1"}}, None),
+        (1, {"t": {"cleanup.policy": "compact,delete"}}, None),
+    ],
+)
+def test_effective_keep_outlives_what_kafka_can_redeliver(
+    configured_h: int, topics: dict[str, dict[str, str]], expected_h: int | None
+) -> None:
+    keep = effective_keep(timedelta(hours=configured_h), topics)
+    assert keep == (None if expected_h is None else timedelta(hours=expected_h))

@@ -24,6 +24,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from redis.asyncio import Redis
 
 from chorus_platform.db import create_pool
+from chorus_platform.gc_tuning import freeze_startup_objects, tune_gc
 from chorus_platform.health import Probe, kafka_probe, postgres_probe, redis_probe, run_probes
 from chorus_platform.metrics import DEPENDENCY_UP
 from chorus_platform.migrate import MigrationSet, apply_migrations
@@ -85,6 +86,7 @@ def create_service_app(spec: ServiceSpec, *, app_class: type[FastAPI] = FastAPI)
     FastAPI's own entry (sharing's redirect: `chorus_sharing.fastpath`)."""
     settings = spec.settings
     configure_logging(spec.name, settings.log_level)
+    tune_gc()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,6 +115,7 @@ def create_service_app(spec: ServiceSpec, *, app_class: type[FastAPI] = FastAPI)
                 worker = factory(ctx)
                 await worker.start()
                 started.append(worker)
+            freeze_startup_objects()
             log.info("service started", extra={"workers": len(started)})
             yield
         finally:

@@ -51,6 +51,11 @@ EVENTS_DUPLICATE = Counter(
     "Redelivered events skipped because their id was already processed.",
     ["service", "topic", "group"],
 )
+TRACKING_PURGED = Counter(
+    "chorus_consumer_tracking_purged_total",
+    "Tracking rows (processed event ids) deleted once their events could no longer be redelivered.",
+    ["service", "group"],
+)
 CONSUMER_BATCH_SIZE = Histogram(
     "chorus_consumer_batch_size",
     "Messages per handled batch.",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from chorus_content.app import build_spec
 from chorus_content.settings import ContentSettings
 from chorus_devstack.apps import serve_app, settings_for
 from chorus_devstack.waiting import eventually
 from chorus_platform.app import create_service_app
+from chorus_platform.gc_tuning import MIDDLE_THRESHOLD, OLD_THRESHOLD, YOUNG_THRESHOLD
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +33,13 @@ async def test_ready_only_after_reaching_every_engine_and_migrating(
     app = create_service_app(
         build_spec(_settings(postgres_dsn, kafka_bootstrap, redis_url, internal_token_secret))
     )
+    # Each start-up freezes what it built (tests start many apps in one process).
+    frozen_before = gc.get_freeze_count()
     async with serve_app(app) as client:
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
+        assert gc.get_freeze_count() > frozen_before
         assert ready.json()["checks"] == {"postgres": "ok", "redis": "ok", "kafka": "ok"}
         assert (await client.get("/healthz")).json()["status"] == "ok"
         tables = await app.state.ctx.pool.fetch(

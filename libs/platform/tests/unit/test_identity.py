@@ -69,6 +69,20 @@ def test_token_from_the_future_is_rejected() -> None:
         verify_internal_token(token, SECRET)
 
 
+def test_a_token_verified_before_is_still_checked_each_time() -> None:
+    """Verified tokens are remembered; their time window and secret are not taken on trust."""
+    issued = time.time()
+    token = mint_internal_token(ALICE, SECRET, ttl_seconds=30, now=issued)
+    assert verify_internal_token(token, SECRET, now=issued + 1) == ALICE
+    with pytest.raises(InvalidToken, match="expired"):
+        verify_internal_token(token, SECRET, now=issued + 30)
+    with pytest.raises(InvalidToken, match="future"):
+        verify_internal_token(token, SECRET, now=issued - 60)
+    with pytest.raises(InvalidToken, match="bad signature"):
+        verify_internal_token(token, "another-secret", now=issued + 1)
+    assert verify_internal_token(token, SECRET, now=issued + 2) == ALICE
+
+
 def test_empty_secret_never_verifies() -> None:
     with pytest.raises(ValueError):
         mint_internal_token(ALICE, "")

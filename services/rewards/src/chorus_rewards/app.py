@@ -11,8 +11,10 @@ from chorus_platform.app import (
     create_service_app,
 )
 from chorus_platform.migrate import MigrationSet
+from fastapi import FastAPI
 
 from chorus_rewards.api import ROUTERS
+from chorus_rewards.api.fastpath import install_leaderboard_fast_path
 from chorus_rewards.board_sync import BoardWriter
 from chorus_rewards.consumers import LedgerConsumer
 from chorus_rewards.contests import ContestService
@@ -58,5 +60,18 @@ def _scheduler(ctx: ServiceContext, settings: RewardsSettings) -> Worker:
     )
 
 
-spec = build_spec()
-app = create_service_app(spec)
+def create_app(settings: RewardsSettings | None = None) -> FastAPI:
+    """The service's app: the platform's kit plus the leaderboard reads' fast path."""
+    settings = settings or RewardsSettings()
+    return _assemble(build_spec(settings), settings)
+
+
+def _assemble(service_spec: ServiceSpec, settings: RewardsSettings) -> FastAPI:
+    app = create_service_app(service_spec)
+    install_leaderboard_fast_path(app, SERVICE, trace_ratio=settings.leaderboard_trace_ratio)
+    return app
+
+
+_settings = RewardsSettings()
+spec = build_spec(_settings)  # `chorus_platform.migrate` reads its migrations
+app = _assemble(spec, _settings)

@@ -7,9 +7,11 @@ means ("this week") is decided in the tenant's time zone.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from time import perf_counter
+from typing import Any
 
 from chorus_platform.identity import Identity
 from chorus_platform.problems import Forbidden, UnprocessableEntity
@@ -18,6 +20,7 @@ from redis.asyncio import Redis
 from chorus_rewards import metrics
 from chorus_rewards.boards import METRICS, Metric, ScopeKind, board_key, ranks_metric, scope_key
 from chorus_rewards.periods import Period, bucket_for_date, bucket_label, zone
+from chorus_rewards.redis_line import LineScript, RedisLine
 from chorus_rewards.scoring import decode_value
 from chorus_rewards.tenants import SettingsCache
 
@@ -87,11 +90,24 @@ return {rank, redis.call('ZSCORE', KEYS[1], ARGV[1]), rows}
 
 
 class Leaderboards:
-    def __init__(self, redis: Redis, settings: SettingsCache) -> None:
+    """The read use cases. With a `RedisLine` (what the service runs: `open_leaderboards`)
+    the scripts run on that pipelined connection, else through redis-py."""
+
+    def __init__(
+        self, redis: Redis, settings: SettingsCache, line: RedisLine | None = None
+    ) -> None:
         self.redis = redis
         self.settings = settings
-        self._top = redis.register_script(_TOP)
-        self._standing = redis.register_script(_STANDING)
+        self.line = line
+        self._top: Callable[..., Awaitable[Any]]
+        self._standing: Callable[..., Awaitable[Any]]
+        if line is not None:
+            self._top, self._standing = LineScript(line, _TOP), LineScript(line, _STANDING)
+        else:
+            self._top, self._standing = (
+                redis.register_script(_TOP),
+                redis.register_script(_STANDING),
+            )
 
     async def resolve(self, tenant_id: str, q: BoardQuery) -> ResolvedBoard:
         tz_name = (await self.settings.get(tenant_id)).time_zone
@@ -155,3 +171,14 @@ class Leaderboards:
             decode_value(float(score)),
             self._ranked(rows, first_rank, viewer, names),
         )
+
+
+def open_leaderboards(redis: Redis, settings: SettingsCache) -> Leaderboards:
+    """The service's leaderboards: on their own pipelined connection when Redis is plain TCP
+    (`redis_line`); close with `close_leaderboards`."""
+    return Leaderboards(redis, settings, RedisLine.for_client(redis))
+
+
+async def close_leaderboards(boards: Leaderboards) -> None:
+    if boards.line is not None:
+        await boards.line.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from chorus_platform.app import ServiceContext
 
 from chorus_rewards.contests import ContestService
-from chorus_rewards.leaderboards import Leaderboards
+from chorus_rewards.leaderboards import Leaderboards, close_leaderboards, open_leaderboards
 from chorus_rewards.raffles import RaffleService
 from chorus_rewards.rebuild import rebuild_tenant
 from chorus_rewards.redemption import RedemptionService
@@ -34,7 +34,7 @@ class RewardsRuntime:
         pool, redis = self.ctx.pool, self.ctx.redis
         cache = SettingsCache(pool)
         self.tenants = TenantAdmin(pool, cache, lambda t: rebuild_tenant(pool, redis, t))
-        self.leaderboards = Leaderboards(redis, cache)
+        self.leaderboards = open_leaderboards(redis, cache)
         self.redemptions = RedemptionService(pool)
         self.contests = ContestService(pool)
         self.raffles = RaffleService(pool)
@@ -42,3 +42,4 @@ class RewardsRuntime:
 
     async def stop(self) -> None:
         self.ctx.extras.pop(EXTRAS_KEY, None)
+        await close_leaderboards(self.leaderboards)

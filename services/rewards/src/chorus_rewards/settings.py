@@ -22,6 +22,9 @@ class RewardsSettings(ServiceSettings):
 
     # --- leaderboards ----------------------------------------------------------
     leaderboard_max_limit: int = Field(default=100, ge=1, le=1000)
+    leaderboard_trace_ratio: float = Field(default=0.01, ge=0, le=1)
+    """Share of untraced leaderboard reads (no `traceparent`) that still get a SERVER span
+    on the fast path (`api.fastpath`): a span costs more than the read itself."""
 
     # --- contests and raffles --------------------------------------------------
     scheduler_enabled: bool = True

@@ -15,9 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from chorus_devstack.apps import identity_headers, serve_app, settings_for
-from chorus_platform.app import create_service_app
 from chorus_platform.identity import PrincipalKind, Role
-from chorus_rewards.app import build_spec
+from chorus_rewards.app import create_app
 from chorus_rewards.runtime import EXTRAS_KEY, RewardsRuntime
 from chorus_rewards.settings import RewardsSettings
 from fastapi import FastAPI
@@ -77,7 +76,7 @@ async def rewards(
     postgres_dsn: str, kafka_bootstrap: str, redis_url: str, internal_token_secret: str
 ) -> AsyncIterator[RewardsApp]:
     settings = rewards_settings(postgres_dsn, kafka_bootstrap, redis_url, internal_token_secret)
-    app = create_service_app(build_spec(settings))
+    app = create_app(settings)
     async with serve_app(app) as client:
         yield RewardsApp(app, client, settings, internal_token_secret)
 
