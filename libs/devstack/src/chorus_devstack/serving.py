@@ -1,9 +1,11 @@
 """How a service process is launched: the uvicorn command and what its workers need.
 
-Sharing runs two uvicorn worker processes by default: its public redirect is
-CPU-bound in Python (a click costs ~0.5 ms of one core) and one process saturates
-one core while the rest of the machine idles. `CHORUS_<SERVICE>_WORKERS` overrides
-the count for any service (1 = a single process, as before).
+Every service runs as one uvicorn process by default; `CHORUS_<SERVICE>_WORKERS=N`
+runs N (through `chorus_devstack.reuseport`). Tried for sharing's redirect (issue
+#5, bench/README.md): two processes cost ~40% more CPU per redirect than one and,
+since the platform's GC tuning, served no more redirects on the 2-core machine,
+so the default stayed at one. The option stays, tested (`make up`, the e2e kill
+test and the bench ran with two).
 
 Several workers (`chorus_devstack.reuseport`: one `SO_REUSEPORT` socket each) share
 one port, one set of settings and the same Postgres, Kafka consumer groups and
@@ -25,7 +27,8 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-DEFAULT_WORKERS: dict[str, int] = {"sharing": 2}
+DEFAULT_WORKERS: dict[str, int] = {}
+"""Per-service defaults other than one process (none at present)."""
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
