@@ -72,7 +72,7 @@ def rss_mib(pid: int | None) -> float | None:
 
 def processes(fleet: Fleet) -> dict[str, list[int]]:
     """Every process the pipeline runs on, by role (engines found by command name)."""
-    roles: dict[str, list[int]] = {s: [p] for s in SERVICES if (p := fleet.pid(s))}
+    roles: dict[str, list[int]] = {s: pids for s in SERVICES if (pids := fleet.pids(s))}
     roles["load generator (this process)"] = [os.getpid()]
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -414,7 +414,8 @@ async def measure(fleet: Fleet, gw: Gateway, args: argparse.Namespace) -> None:
     advocate = program.people["a0"]
     await reads(gw, advocate, args.read_seconds, args.read_clients, figures)
     for service in SERVICES:
-        figures.add(f"memory {service}", f"{rss_mib(fleet.pid(service)) or 0:,.0f} MiB RSS")
+        rss = sum(rss_mib(pid) or 0 for pid in fleet.pids(service))
+        figures.add(f"memory {service}", f"{rss:,.0f} MiB RSS")
     kafka = next((c for c in LocalStack().status() if c.name == "kafka"), None)
     if kafka is not None and kafka.pid:
         figures.add("memory kafka", f"{rss_mib(kafka.pid) or 0:,.0f} MiB RSS")

@@ -3,7 +3,9 @@
 One run, in a throwaway database `chorus_bench_<random>` (dropped at the end) and
 a throwaway tenant:
 
-1. start the sharing service with uvicorn (one worker, loopback, free port);
+1. start the sharing service as the local launcher does (`--workers` processes,
+   default `CHORUS_SHARING_WORKERS` or 1; several each on its own SO_REUSEPORT
+   socket; loopback, free port) and wait until every worker accepts connections;
    publish one approved content item to `content.approved` and create `--links`
    shares through `POST /v1/shares` — each with its tracked link;
 2. for each click durability option (`--modes`, default both: `kafka` = produce
@@ -22,7 +24,7 @@ Latency is measured by the load generator from writing the request to having
 read the whole response, on the same two cores as the service, Kafka and
 PostgreSQL: a conservative figure.
 
-    .venv/bin/python bench/sharing_redirect.py [--links 100] [--connections 32]
+    .venv/bin/python bench/sharing_redirect.py [--workers 1] [--links 100] [--connections 32]
         [--requests 40000] [--seconds 20] [--warmup 2000] [--modes kafka,outbox]
 
 Endpoints default to $CHORUS_DATABASE_URL / $CHORUS_KAFKA_BOOTSTRAP /
@@ -37,19 +39,24 @@ import contextlib
 import math
 import os
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from chorus_devstack.apps import identity_headers
 from chorus_devstack.fleet import free_port
+from chorus_devstack.serving import service_workers, uvicorn_command, workers_env
 from chorus_devstack.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_KAFKA_BOOTSTRAP,
@@ -91,16 +98,61 @@ class Stack:
         }
 
 
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (state is [0], ppid [1])."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Live processes below `pid` (a uvicorn supervisor's workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                children.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def established_by_process(port: int, pids: Sequence[int]) -> dict[int, int]:
+    """Established connections to `port` each of `pids` holds (/proc/net/tcp + fds)."""
+    inodes: set[str] = set()
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) == port and cols[3] == "01":  # ESTABLISHED
+                inodes.add(cols[9])
+    counts = dict.fromkeys(pids, 0)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        counts[pid] += 1
+    return counts
+
+
 @dataclass(frozen=True)
 class Service:
     port: int
     pid: int
+    workers: list[int]
+    """The worker processes serving the port (the supervisor's children), or [pid]."""
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the service process has used so far (Linux /proc)."""
-        with open(f"/proc/{self.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time the service's processes have used so far (Linux /proc)."""
+        ticks = 0
+        for pid in {self.pid, *self.workers}:
+            with contextlib.suppress(OSError):  # a worker that exited no longer counts
+                fields = _stat(pid)
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -130,37 +182,62 @@ finally:
 
 @contextlib.asynccontextmanager
 async def sharing_service(
-    stack: Stack, durability: str, profile: str | None = None
+    stack: Stack, durability: str, workers: int, profile: str | None = None
 ) -> AsyncIterator[Service]:
-    """Run `uvicorn chorus_sharing.app:app` (one worker); yield it; SIGTERM at exit.
+    """Run sharing as the launcher does (`serving.uvicorn_command`, `workers` processes);
+    yield it once every worker serves; SIGTERM at exit.
 
-    With `profile`, the service runs under cProfile and writes its stats there on exit
+    With `profile`, one process runs under cProfile and writes its stats there on exit
     (the figures are then slower: they are for finding where the time goes).
     """
     port = free_port()
-    runner = ["-c", _PROFILED, profile] if profile else ["-m", "uvicorn"]
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, *runner, "chorus_sharing.app:app",
-        "--host", HOST, "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
-        env=stack.env(durability),
-    )  # fmt: skip
+    workers = 1 if profile else workers
+    cmd = uvicorn_command(sys.executable, "sharing", HOST, port, workers=workers,
+                          extra=("--log-level", "warning", "--no-access-log"))  # fmt: skip
+    if profile:
+        cmd[1:3] = ["-c", _PROFILED, profile]
+    metrics_dir = Path(tempfile.gettempdir()) / f"chorus-bench-sharing-{port}.metrics"
+    env = {**stack.env(durability), **workers_env(workers, metrics_dir)}
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env)
     try:
-        async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as probe:
-            for _ in range(300):
-                if proc.returncode is not None:
-                    raise RuntimeError(f"sharing exited with {proc.returncode}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("sharing did not become ready")
-        yield Service(port, proc.pid)
+        served = await _wait_serving(proc, port, workers)
+        yield Service(port, proc.pid, served)
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 60)
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+async def _wait_serving(proc: asyncio.subprocess.Process, port: int, workers: int) -> list[int]:
+    """Until `/readyz` answers 200 and, with several workers, each of them accepts
+    connections (the load's keep-alive connections are opened once: a worker still
+    starting when they are would get none). Returns the serving processes' pids."""
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as probe:
+        while True:
+            if proc.returncode is not None:
+                raise RuntimeError(f"sharing exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("sharing did not become ready")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await probe.get("/readyz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.1)
+    if workers == 1:
+        return [proc.pid]
+    while True:
+        pids = descendants(proc.pid)
+        conns = [await asyncio.open_connection(HOST, port) for _ in range(4 * workers)]
+        await asyncio.sleep(0.2)  # let the workers accept them
+        spread = established_by_process(port, pids)
+        for _, writer in conns:
+            writer.close()
+        if len(pids) >= workers and all(spread.values()):
+            return pids
+        if proc.returncode is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"not every sharing worker accepts connections: {spread}")
+        await asyncio.sleep(0.5)
 
 
 async def create_links(stack: Stack, port: int, tenant: str, count: int) -> list[str]:
@@ -211,6 +288,7 @@ class LoadResult:
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response from `reader`; its status (platform_bench's visitors)."""
     status_line = await reader.readline()
     if not status_line:
         raise ConnectionError("connection closed")
@@ -228,6 +306,57 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
+class _KeepAlive(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection of the load generator, on a bare protocol.
+
+    `roundtrip` writes a request and resolves with the response's status once the
+    whole response (headers and `content-length` body) has arrived. A protocol
+    instead of a StreamReader: reading a response line by line (an await per
+    header) cost the generator 57-97 µs of CPU per redirect in the runs of
+    27 Nov 2026, CPU the service on the same two cores then lacked; this, 44 µs.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.waiter: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def roundtrip(self, request: bytes) -> asyncio.Future[int]:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        if self.transport.is_closing():
+            self.waiter.set_exception(ConnectionError("connection closed"))
+        else:
+            self.transport.write(request)
+        return self.waiter
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0 or self.waiter is None:
+            return
+        head = self.buffer[:head_end]
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        total = head_end + 4 + length
+        if len(self.buffer) < total:
+            return
+        self.buffer = self.buffer[total:]
+        waiter, self.waiter = self.waiter, None
+        if not waiter.done():
+            waiter.set_result(int(head.split(b" ", 2)[1]))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("connection closed"))
+
+
 async def drive(
     port: int, codes: Sequence[str], *, connections: int, requests: int, seconds: float, warmup: int
 ) -> LoadResult:
@@ -236,11 +365,17 @@ async def drive(
     budget = warmup + requests
     measure_from: list[float] = []
     deadline = [math.inf]
+    loop = asyncio.get_running_loop()
 
     async def connection(n: int) -> None:
-        reader, writer = await asyncio.open_connection(HOST, port)
+        transport, visitor = await loop.create_connection(_KeepAlive, HOST, port)
         agent = f"Mozilla/5.0 (bench; conn {n})"
         forwarded = f"198.51.{n % 256}.{(n * 7) % 256}"
+        requests = [
+            f"GET /l/{code} HTTP/1.1\r\nHost: go.example.com\r\nUser-Agent: {agent}\r\n"
+            f"X-Forwarded-For: {forwarded}\r\n\r\n".encode()
+            for code in codes
+        ]
         try:
             while result.sent < budget and time.perf_counter() < deadline[0]:
                 index = result.sent
@@ -248,15 +383,11 @@ async def drive(
                 if index == warmup:
                     measure_from.append(time.perf_counter())
                     deadline[0] = measure_from[0] + seconds
-                code = codes[index % len(codes)]
-                writer.write(
-                    f"GET /l/{code} HTTP/1.1\r\nHost: go.example.com\r\nUser-Agent: {agent}\r\n"
-                    f"X-Forwarded-For: {forwarded}\r\n\r\n".encode()
-                )
+                response = visitor.roundtrip(requests[index % len(requests)])
                 started = time.perf_counter()
                 try:
-                    status = await _read_response(reader)
-                except (ConnectionError, asyncio.IncompleteReadError):
+                    status = await response
+                except ConnectionError:
                     result.errors += 1
                     return
                 took = time.perf_counter() - started
@@ -267,9 +398,7 @@ async def drive(
                 if index >= warmup:
                     result.latencies.append(took)
         finally:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            transport.close()
 
     await asyncio.gather(*(connection(n) for n in range(connections)))
     ended = time.perf_counter()
@@ -361,6 +490,8 @@ class ModeReport:
     busy: float
     """Share of the machine's CPU time in use during the run (all processes)."""
     loadavg: float
+    connections: str
+    """The load's connections per worker process, e.g. "16/16"."""
 
 
 async def run_mode(
@@ -368,14 +499,17 @@ async def run_mode(
 ) -> ModeReport:
     start = await topic_ends(stack.bootstrap, CLICK_RECORDED.topic)
     profile = f"{args.profile}.{mode}" if args.profile else None
-    async with sharing_service(stack, mode, profile) as service:
+    async with sharing_service(stack, mode, args.workers, profile) as service:
         cpu_before = service.cpu_seconds()
         own_before = time.process_time()
         busy_before, total_before = machine_ticks()
-        load = await drive(
+        driving = asyncio.ensure_future(drive(
             service.port, codes, connections=args.connections, requests=args.requests,
             seconds=args.seconds, warmup=args.warmup,
-        )  # fmt: skip
+        ))  # fmt: skip
+        await asyncio.sleep(1.0)  # the connections are open (and kept) by now
+        spread = established_by_process(service.port, service.workers)
+        load = await driving
         cpu = service.cpu_seconds() - cpu_before
         own = time.process_time() - own_before
         busy_after, total_after = machine_ticks()
@@ -383,15 +517,17 @@ async def run_mode(
         loadavg = os.getloadavg()[0]
     # The service stopped (SIGTERM) and its relay with it: clicks still in the outbox
     # (outbox mode, or Kafka mode's fallback) are published by a relay-only instance.
-    async with sharing_service(stack, "kafka"):
+    async with sharing_service(stack, "kafka", 1):
         await outbox_drained(stack.dsn)
     clicks = await clicks_since(stack.bootstrap, start, tenant)
     per = 1e6 / max(load.redirects, 1)
-    return ModeReport(mode, load, clicks, cpu * per, own * per, busy, loadavg)
+    split = "/".join(str(n) for n in spread.values())
+    return ModeReport(mode, load, clicks, cpu * per, own * per, busy, loadavg, split)
 
 
-COLUMNS = ["mode", "redirects/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "svc cpu us/302",
-           "gen cpu us/302", "busy", "load1", "302s", "clicks", "other", "verdict"]  # fmt: skip
+COLUMNS = ["mode", "conns/worker", "redirects/s", "p50 ms", "p95 ms", "p99 ms", "max ms",
+           "svc cpu us/302", "gen cpu us/302", "busy", "load1", "302s", "clicks", "other",
+           "verdict"]  # fmt: skip
 
 
 def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
@@ -403,7 +539,7 @@ def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
         meets = r.load.rate >= TARGET_RATE and p99 <= TARGET_P99_MS
         verdict = "clicks==302s" if accounted else "MISMATCH"
         rows.append([
-            r.mode, f"{r.load.rate:,.0f}", f"{percentile(lat, 50) * 1000:.1f}",
+            r.mode, r.connections, f"{r.load.rate:,.0f}", f"{percentile(lat, 50) * 1000:.1f}",
             f"{percentile(lat, 95) * 1000:.1f}", f"{p99:.1f}", f"{max(lat, default=0) * 1000:.1f}",
             f"{r.cpu_us:.0f}", f"{r.loadgen_us:.0f}", f"{r.busy:.0%}", f"{r.loadavg:.1f}",
             str(r.load.redirects), str(r.clicks),
@@ -420,7 +556,8 @@ def report(reports: list[ModeReport], args: argparse.Namespace) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     header = (
-        f"sharing redirect: {args.links} links, {args.connections} keep-alive connections, "
+        f"sharing redirect: {args.workers} worker(s), {args.links} links, "
+        f"{args.connections} keep-alive connections, "
         f"{args.warmup} warm-up + up to {args.requests} requests or {args.seconds:.0f}s per mode, "
         f"{os.cpu_count()} CPUs; target >= {TARGET_RATE:,.0f}/s, p99 <= {TARGET_P99_MS:.0f} ms"
     )
@@ -441,7 +578,7 @@ async def main(args: argparse.Namespace) -> int:
     tenant = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         await ensure_topics(stack.bootstrap, [CLICK_RECORDED.topic, CONTENT_APPROVED.topic], 3)
-        async with sharing_service(stack, "kafka") as service:
+        async with sharing_service(stack, "kafka", args.workers) as service:
             admin = identity_headers(stack.secret, tenant, "boss", (Role.ADMIN,))
             async with httpx.AsyncClient(base_url=f"http://{HOST}:{service.port}") as http:
                 policy = {"daily_cap": 1000}
@@ -459,6 +596,10 @@ async def main(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--workers", type=int, default=service_workers("sharing", os.environ),
+        help="sharing's uvicorn worker processes (default: the launcher's, CHORUS_SHARING_WORKERS)",
+    )  # fmt: skip
     parser.add_argument("--links", type=int, default=100)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--requests", type=int, default=40_000)
@@ -472,7 +613,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--profile", metavar="PATH",
         help="run the service under cProfile; stats go to PATH.<mode> (slower figures)",
     )  # fmt: skip
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.profile:
+        args.workers = 1  # cProfile follows one process
+    return args
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from typing import IO
 
 import httpx
 
+from chorus_devstack.serving import click_salt, service_workers, uvicorn_command, workers_env
 from chorus_devstack.settings import DATABASE_ENV, HOST, KAFKA_ENV, REDIS_ENV, SECRET_ENV
 
 SERVICES: tuple[str, ...] = ("content", "sharing", "metrics", "rewards", "gateway")
@@ -99,6 +100,8 @@ class Fleet:
             "CHORUS_GATEWAY_DEV_KEY_PATH": str(self.log_dir / "gateway-signing-key.pem"),
             "CHORUS_SHARING_CONTENT_URL": self.url("content"),
             "CHORUS_SHARING_PUBLIC_LINK_BASE": self.gateway,
+            # One key for every sharing process and restart: one visitor, one fingerprint.
+            "CHORUS_SHARING_CLICK_SALT": click_salt(self.engines.internal_token_secret),
         }
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("CHORUS_")}
         return {
@@ -114,6 +117,18 @@ class Fleet:
         proc = self._procs.get(service)
         return proc.pid if proc is not None and proc.poll() is None else None
 
+    def pids(self, service: str) -> list[int]:
+        """The service's processes: the one launched and, with several workers, theirs
+        (what a CPU or memory figure must add up)."""
+        pid = self.pid(service)
+        if pid is None:
+            return []
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [pid, *(int(child) for child in children)]
+
     def spawn(self, service: str) -> None:
         if self.pid(service) is not None:
             return
@@ -121,17 +136,20 @@ class Fleet:
         log = self._logs.get(service)
         if log is None:
             log = self._logs[service] = (self.log_dir / f"{service}.log").open("ab")
-        port = str(self.ports[service])
+        port = self.ports[service]
+        env = self.env_for(service)
         if service in self.profiled:
             cmd = [self.python, "-m", "chorus_devstack.profiled", str(self.profile_path(service)),
-                   f"chorus_{service}.app:app", HOST, port]  # fmt: skip
+                   f"chorus_{service}.app:app", HOST, str(port)]  # fmt: skip
         else:
-            cmd = [self.python, "-m", "uvicorn", f"chorus_{service}.app:app", "--host", HOST,
-                   "--port", port, "--log-level", "warning"]  # fmt: skip
+            workers = service_workers(service, {**os.environ, **env})
+            cmd = uvicorn_command(self.python, service, HOST, port, workers=workers,
+                                  extra=("--log-level", "warning"))  # fmt: skip
+            env.update(workers_env(workers, self.log_dir / f"{service}.metrics"))
+        # Its own session: `kill` and `stop` reach a supervisor's workers through the group.
         self._procs[service] = subprocess.Popen(
-            cmd, env=self.env_for(service), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     async def wait_ready(self, service: str) -> None:
         """Until `/readyz` answers 200; fails early with the log's tail if it died."""
@@ -168,9 +186,10 @@ class Fleet:
         await self.start("gateway")
 
     def kill(self, service: str) -> None:
-        """SIGKILL: no flush, no offset commit, no goodbye."""
+        """SIGKILL to the service's process group (every worker): no flush, no goodbye."""
         proc = self._procs[service]
-        proc.send_signal(signal.SIGKILL)
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
     async def stop(self, service: str, grace: float = 30.0) -> None:
@@ -181,7 +200,8 @@ class Fleet:
         try:
             await asyncio.to_thread(proc.wait, grace)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             await asyncio.to_thread(proc.wait, 10)
 
     async def stop_all(self) -> None:

@@ -115,7 +115,12 @@ def poll_until(
 
 
 def terminate(pid: int, *, timeout: float) -> bool:
-    """SIGTERM, wait up to `timeout`, then SIGKILL. True if it exited without SIGKILL."""
+    """SIGTERM, wait up to `timeout`, then SIGKILL. True if it exited without SIGKILL.
+
+    The SIGKILL goes to the process group when `pid` leads one (`spawn_detached`
+    starts each in its own session): a uvicorn supervisor's workers die with it
+    instead of serving on as orphans.
+    """
     try:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -126,7 +131,10 @@ def terminate(pid: int, *, timeout: float) -> bool:
     except TimeoutError:
         pass
     try:
-        os.kill(pid, signal.SIGKILL)
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return True
     poll_until(lambda: not pid_alive(pid), timeout=10.0, interval=0.1)

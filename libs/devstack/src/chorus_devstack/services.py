@@ -15,6 +15,7 @@ from pathlib import Path
 from chorus_devstack import procs
 from chorus_devstack.component import ComponentStatus, StackError
 from chorus_devstack.paths import StackPaths
+from chorus_devstack.serving import service_workers, uvicorn_command, workers_env
 from chorus_devstack.settings import HOST, MIGRATION_ORDER, READY_DEADLINE, STOP_DEADLINE
 
 _FIND_SPECS = (
@@ -73,8 +74,9 @@ class ServiceProcess:
             return pid
         if http_status(f"{self.url}/healthz") is not None:
             raise StackError(f"{self.name}: port {self.port} is taken by a process not ours")
-        cmd = [str(self.python), "-m", "uvicorn", f"{self.module}:app",
-               "--host", HOST, "--port", str(self.port)]  # fmt: skip
+        workers = service_workers(self.name, env)
+        cmd = uvicorn_command(str(self.python), self.name, HOST, self.port, workers=workers)
+        env = {**env, **workers_env(workers, self.paths.services / f"{self.name}.metrics")}
         return procs.spawn_detached(
             cmd, log_path=self.log, pid_path=self.pid_file, cwd=self.paths.root, env=env
         )

@@ -6,8 +6,6 @@ it). `down` stops only what we started, services before the engines they depend 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import shutil
 import sys
@@ -23,6 +21,7 @@ from chorus_devstack.paths import StackPaths, find_repo_root
 from chorus_devstack.postgres import PostgresServer
 from chorus_devstack.redis_server import RedisServer
 from chorus_devstack.services import ServiceProcess, start_services
+from chorus_devstack.serving import click_salt
 from chorus_devstack.settings import (
     INFRA_COMPONENTS,
     SECRET_ENV,
@@ -97,7 +96,7 @@ class LocalStack:
         secret = internal_token_secret(self.paths.secret_file)
         # The click salt keys visitor fingerprints: it must survive restarts, or a
         # returning visitor looks new (and a duplicate click counts twice).
-        salt = hmac.new(secret.encode(), b"chorus-sharing-click-salt", hashlib.sha256).hexdigest()
+        salt = click_salt(secret)
         return {
             **endpoints.as_env(),
             SECRET_ENV: secret,

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from redis.asyncio import Redis
 
 from chorus_platform.db import create_pool
@@ -68,7 +70,20 @@ class ServiceSpec:
     description: str = ""
 
 
-def create_service_app(spec: ServiceSpec) -> FastAPI:
+A = TypeVar("A", bound=FastAPI)
+
+
+@overload
+def create_service_app(spec: ServiceSpec) -> FastAPI: ...
+
+
+@overload
+def create_service_app(spec: ServiceSpec, *, app_class: type[A]) -> A: ...
+
+
+def create_service_app(spec: ServiceSpec, *, app_class: type[FastAPI] = FastAPI) -> FastAPI:
+    """The service's app; `app_class` lets a service put something in front of
+    FastAPI's own entry (sharing's redirect: `chorus_sharing.fastpath`)."""
     settings = spec.settings
     configure_logging(spec.name, settings.log_level)
     tune_gc()
@@ -113,7 +128,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             await redis.aclose()
             await pool.close()
 
-    app = FastAPI(
+    app = app_class(
         title=f"Chorus {spec.name}",
         version=spec.version,
         description=spec.description,
@@ -133,6 +148,20 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
     )
     return app
+
+
+def _scraped_registry() -> CollectorRegistry:
+    """This process's registry; with several worker processes, all of theirs summed.
+
+    A launcher that runs a service as several uvicorn workers sets
+    `PROMETHEUS_MULTIPROC_DIR` (prometheus_client then keeps every value in a file
+    there); a scrape reaches one worker, which reports what the directory holds.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
 
 
 def _ops_router(service: str) -> APIRouter:
@@ -161,6 +190,6 @@ def _ops_router(service: str) -> APIRouter:
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_scraped_registry()), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from chorus_sharing.api import ROUTERS
 from chorus_sharing.consumers import SPECS, apply_content_events
-from chorus_sharing.fastpath import install_redirect_fast_path
+from chorus_sharing.fastpath import RedirectFrontedApp, install_redirect_fast_path
 from chorus_sharing.runtime import EXTRAS_KEY, SharingRuntime
 from chorus_sharing.scheduler import ScheduledSharePublisher
 from chorus_sharing.scheduling import DueShares
@@ -65,7 +65,7 @@ def create_app(settings: SharingSettings | None = None) -> FastAPI:
 
 
 def _assemble(service_spec: ServiceSpec, settings: SharingSettings) -> FastAPI:
-    app = create_service_app(service_spec)
+    app = create_service_app(service_spec, app_class=RedirectFrontedApp)
     install_redirect_fast_path(app, SERVICE, trace_ratio=settings.redirect_trace_ratio)
     return app
 

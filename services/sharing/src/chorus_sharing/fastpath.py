@@ -20,18 +20,22 @@ nobody was sent anywhere. Anything that is not a `GET`/`HEAD` of a code-shaped
 to the normal stack, whose `/l/{code}` route documents the endpoint in OpenAPI
 and answers the odd cases (e.g. `/l/https://evil` → 404) the usual way.
 
-Installed like OpenTelemetry's own FastAPI instrumentation: by wrapping the
-app's `build_middleware_stack`, so the app object stays a FastAPI app (uvicorn,
-tests and the devstack use it unchanged) and this layer sits outermost.
+Installed in front of FastAPI's own entry (`RedirectFrontedApp`, a FastAPI
+subclass, so uvicorn, tests and the devstack use the app unchanged): FastAPI's
+`__call__` wraps every request in its native-telemetry layer and walks the
+middleware stack looking for OpenTelemetry's instrumentation, ~15 µs per
+redirect measured in process (of ~60 µs for the whole fast path without the
+click), for nothing a redirect needs: it traces itself, and with the
+instrumentation installed FastAPI's layer records nothing anyway.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import re
 import time
-import types
 import uuid
 from contextlib import AbstractContextManager, nullcontext
 
@@ -185,11 +189,24 @@ def _text(raw: bytes | None) -> str | None:
     return raw.decode("latin-1") if raw else None
 
 
-def install_redirect_fast_path(app: FastAPI, service: str, *, trace_ratio: float) -> None:
-    """Put `RedirectFastPath` outermost in `app`'s middleware stack (see module docstring)."""
-    build = app.build_middleware_stack
+class RedirectFrontedApp(FastAPI):
+    """A FastAPI app whose redirects `install_redirect_fast_path` answers first."""
 
-    def build_with_fast_path(self: FastAPI) -> ASGIApp:
-        return RedirectFastPath(build(), service=service, fastapi_app=self, trace_ratio=trace_ratio)
+    fast_path: RedirectFastPath | None = None
 
-    app.build_middleware_stack = types.MethodType(build_with_fast_path, app)  # type: ignore[method-assign]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.fast_path(scope, receive, send)
+
+
+def install_redirect_fast_path(
+    app: RedirectFrontedApp, service: str, *, trace_ratio: float
+) -> None:
+    """Answer `app`'s redirects before FastAPI's entry (see module docstring); every
+    other request (and every redirect the fast path does not take) goes on to it."""
+    app.fast_path = RedirectFastPath(
+        functools.partial(FastAPI.__call__, app),
+        service=service, fastapi_app=app, trace_ratio=trace_ratio,
+    )  # fmt: skip
