@@ -64,8 +64,6 @@ PYTHON = sys.executable
 PATH = "/v1/rewards/leaderboards/points?limit=10"
 
 
-
-
 @dataclass
 class Process:
     name: str

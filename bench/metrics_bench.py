@@ -193,7 +193,9 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         while True:
             judged = await pool.fetchval("SELECT count(*) FROM clicks WHERE tenant_id = $1", tenant)
             dirty = await pool.fetchval(
-                "SELECT count(*) FROM shares WHERE tenant_id = $1 AND dirty_since IS NOT NULL",
+                # Since 0005 the dirty mark lives in share_emissions (was shares.dirty_since).
+                "SELECT count(*) FROM share_emissions WHERE tenant_id = $1 "
+                "AND dirty_since IS NOT NULL",
                 tenant,
             )
             if judged >= args.clicks and dirty == 0:
@@ -240,7 +242,7 @@ _INDEXES = (
     "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1::text[])"
 )
 # Deterministic pseudo-random integers in [0, n) from a row number: (i, salt) -> int.
-_RND = "((hashint8(({i}) * 7919 + {salt}) & 2147483647) % ({n}))"
+_RND = "((hashint8(({i})::bigint * 7919 + {salt}) & 2147483647) % ({n}))"
 _POSTED = "timestamptz '2026-01-01 00:00+00' + make_interval(secs => {})".format(
     _RND.format(i="{s}", salt=1, n=365 * 86400)
 )
@@ -545,6 +547,21 @@ def shape_of(q: KpiQuery) -> str:
     return f"{span}, bucket={q.bucket.value}{filtered}"
 
 
+async def _kept(conn: asyncpg.Connection, args: argparse.Namespace) -> bool:
+    """Whether --kpi-schema holds a complete data set of the requested sizes."""
+    table = await conn.fetchval("SELECT to_regclass($1)", f"{args.kpi_schema}.bench_kpi_datasets")
+    if table is None:
+        return False
+    return bool(
+        await conn.fetchval(
+            f'SELECT count(*) FROM "{args.kpi_schema}".bench_kpi_datasets '
+            "WHERE engagements = $1 AND shares = $2",
+            args.kpi_engagements,
+            args.kpi_shares,
+        )
+    )
+
+
 # --- main --------------------------------------------------------------------------
 
 
@@ -576,6 +593,9 @@ async def main(args: argparse.Namespace) -> None:
                 # A kept schema: migrated like the throwaway one, never dropped here.
                 conn = await asyncpg.connect(args.dsn)
                 try:
+                    if not await _kept(conn, args):
+                        # Nothing of these sizes (or a load cut short): start clean.
+                        await conn.execute(f'DROP SCHEMA IF EXISTS "{args.kpi_schema}" CASCADE')
                     await apply_migrations(conn, args.kpi_schema, [EVENTS_MIGRATIONS, MIGRATIONS])
                 finally:
                     await conn.close()

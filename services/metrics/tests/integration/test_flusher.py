@@ -79,7 +79,8 @@ async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
 
     async def drained() -> bool:
         dirty = await metrics.fetchval(
-            "SELECT count(*) FROM shares WHERE tenant_id = $1 AND dirty_since IS NOT NULL", tenant
+            "SELECT count(*) FROM share_emissions WHERE tenant_id = $1 AND dirty_since IS NOT NULL",
+            tenant,
         )
         return bool(dirty == 0)
 
