@@ -186,6 +186,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         ),
     )
     flusher = Flusher(pool, min_interval=1.0, poll_interval=0.05, limit=2000)
+    backends = await _backend_cpu(pool)
+    cpu_started = time.process_time()
     await runner.start()
     await flusher.start()
     deadline = time.monotonic() + args.timeout
@@ -204,6 +206,9 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
                 raise RuntimeError(f"ingestion stalled: {judged} judged, {dirty} dirty")
             await asyncio.sleep(0.05)
         done = time.perf_counter()
+        cpu = time.process_time() - cpu_started
+        after = await _backend_cpu(pool)
+        server_cpu = sum(t - backends.get(pid, 0.0) for pid, t in after.items())
     finally:
         await flusher.stop()
         await runner.stop()
@@ -226,7 +231,28 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         "events": events,
         "produce_s": produce_s,
         "topic": topic,
+        "cpu_us": cpu / args.clicks * 1e6,
+        "server_cpu_us": server_cpu / args.clicks * 1e6,
     }
+
+
+async def _backend_cpu(pool: asyncpg.Pool) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend of this pool (from /proc:
+    the stack's PostgreSQL runs on this machine)."""
+    name = await pool.fetchval("SELECT current_setting('application_name')")
+    pids = await pool.fetch("SELECT pid FROM pg_stat_activity WHERE application_name = $1", name)
+    out = {}
+    for row in pids:
+        with contextlib.suppress(OSError):
+            out[row["pid"]] = _proc_cpu(row["pid"])
+    return out
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of a process, in seconds (a /proc read: no real I/O)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- 2. KPI latency ----------------------------------------------------------------
@@ -585,7 +611,10 @@ async def main(args: argparse.Namespace) -> None:
                 f"(target >= 10,000)\n"
                 f"  verdicts {result['verdicts']}; valid counted on shares "
                 f"{result['counted_valid']}; engagement.updated events in outbox "
-                f"{result['events']}; producing took {result['produce_s']:.1f}s (not counted)"
+                f"{result['events']}; producing took {result['produce_s']:.1f}s (not counted)\n"
+                f"  CPU per click: this process (runner, handler, flusher) "
+                f"{result['cpu_us']:.0f} us, PostgreSQL backends of its pool "
+                f"{result['server_cpu_us']:.0f} us"
             )
         if args.kpi_engagements:
             kpi_pool = pool

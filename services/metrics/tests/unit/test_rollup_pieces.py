@@ -72,8 +72,11 @@ def test_a_ranked_period_and_its_slivers_count_exactly_the_shares_of_the_range(z
     points = [START + timedelta(seconds=rnd.randrange(800 * 86400)) for _ in range(1500)]
     tz = ZoneInfo(zone)
     found = set()
-    for _ in range(200):
+    for _ in range(400):
         first = date(2025, 11, 1) + timedelta(days=rnd.randrange(400))
+        # Often on a week's, month's or year's first day: ranges a period fits.
+        first = rnd.choice([first, first - timedelta(days=first.weekday()),
+                            first.replace(day=1), first.replace(month=1, day=1)])  # fmt: skip
         last = first + timedelta(days=rnd.choice([0, 3, 6, 9, 20, 27, 30, 33, 200, 364, 380]))
         start = datetime.combine(first, time.min, tz)
         end = datetime.combine(last + timedelta(days=1), time.min, tz)
@@ -82,6 +85,8 @@ def test_a_ranked_period_and_its_slivers_count_exactly_the_shares_of_the_range(z
             continue
         found.add(r.grain)
         assert _ranked_period(r.start, r.grain) == r.start
+        sliver_days = sum((p.end - p.start).days for p in r.slivers if p.grain is Grain.DAY)
+        assert sliver_days <= {Period.WEEK: 0, Period.MONTH: 1, Period.YEAR: 18}[r.grain]
         main = sum(_ranked_period(t, r.grain) == r.start for t in points)
         slivers = sum(p.sign * _count(points, p) for p in r.slivers)
         assert main + slivers == sum(start <= t < end for t in points), (start, end, r)

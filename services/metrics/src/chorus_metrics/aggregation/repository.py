@@ -30,8 +30,10 @@ async def claim_dirty(
             "  e.emitted_clicks, e.emitted_reactions, e.emitted_comments, e.emitted_reshares, "
             "  e.emitted_impressions, e.sequence, e.dirty_since, e.last_emitted_at, "
             "  clock_timestamp() AS now "
-            "FROM share_emissions e JOIN shares s "
-            "  ON s.tenant_id = e.tenant_id AND s.share_id = e.share_id "
+            # A primary-key lookup per claimed row (OFFSET 0 keeps the subquery per
+            # row); joined, the planner may scan every share to hash them.
+            "FROM share_emissions e CROSS JOIN LATERAL (SELECT * FROM shares s "
+            "  WHERE s.tenant_id = e.tenant_id AND s.share_id = e.share_id OFFSET 0) AS s "
             "WHERE e.dirty_since IS NOT NULL AND (e.last_emitted_at IS NULL "
             "  OR e.last_emitted_at <= clock_timestamp() - make_interval(secs => $1)) "
             "ORDER BY e.dirty_since LIMIT $2 FOR UPDATE OF e, s SKIP LOCKED",

@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Piece, Ranked, periods, pieces, ranked
+from chorus_metrics.kpis.rollup import Period, Piece, Ranked, periods, pieces, ranked
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -111,9 +111,11 @@ async def top_contributors(
         )
     ranged: list[tuple[date | None, Ranked]] = []
     other: list[tuple[date | None, Piece]] = []
+    scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
         period_ = ranked(lo, hi)
-        if period_ is not None:
+        # Weeks and months are ranked unfiltered only (see 0006).
+        if period_ is not None and (period_.grain is Period.YEAR or not scope):
             ranged.append((bucket, period_))
         else:
             other += [(bucket, p) for piece in pieces(lo, hi) for p in periods(piece)]
@@ -221,10 +223,16 @@ async def _top_from_ranked(
     order: str,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Top `limit` per bucket from its ranked period's index (see 0006): contributors
-    with shares in the bucket's slivers (`delta`) get exact figures (period row +
-    slivers); every other contributor's figure is its period row, so their top
-    `limit` are among the first `limit` + |delta| rows of the period's index."""
+    """Top `limit` per bucket from its ranked period P (see 0006).
+
+    A contributor's figure is its P row (M) plus its slivers (D, only for the set A
+    of contributors with shares in them). Rows are read from P in band order down to
+    depth `limit` + |A-: contributors whose slivers lower them|: at least `limit` of
+    those rows keep a figure >= B, the lowest figure of the last band read, so the
+    `limit`-th best figure V among them is >= B. Every unread contributor has M < B:
+    outside A its figure is below V; in A it is below B + D, so only contributors
+    with B + D >= V need their P row looked up (a handful: D is a few hours' shares).
+    """
     rank = "engagement" if order == "engagement" else "shares"
     sql = Sql()
     tenant = sql.bind(q.tenant_id)
@@ -251,9 +259,12 @@ async def _top_from_ranked(
     only = f"t.team_id = {team}" if team else "true"
     only_row = f"r.contributor = {team}" if team else "true"
     period_row = (
-        f"r.tenant_id = {tenant} AND r.grain = m.grain AND r.period_start = m.period_start "
+        f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
     )
+    engagement = "{0}clicks + {0}reactions + {0}comments + {0}reshares"
+    figure = "shares" if rank == "shares" else engagement.format("")
+    figures = "shares, clicks, reactions, comments, reshares"
     query = (
         f"WITH m AS ("
         f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[]) "
@@ -263,37 +274,59 @@ async def _top_from_ranked(
         f"  {p_to}::timestamptz[], {p_signs}::int[]) AS p(idx, grain, t_from, t_to, sign)"
         f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'idx')}"
         f"), delta AS MATERIALIZED ("
-        f" SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
-        f"  sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
-        f"  sum(c.comments) AS comments, sum(c.reshares) AS reshares "
-        f" FROM {source} WHERE {only} GROUP BY 1, 2"
-        f"), counts AS (SELECT idx, count(*) AS n FROM delta GROUP BY 1"
-        f"), exact AS ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
+        f"   sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
+        f"   sum(c.comments) AS comments, sum(c.reshares) AS reshares "
+        f"  FROM {source} WHERE {only} GROUP BY 1, 2) AS grouped"
+        f"), lowered AS ("
+        f" SELECT idx, count(*) AS n FROM delta WHERE d < 0 OR shares < 0 GROUP BY 1"
+        f"), lowest AS MATERIALIZED ("
+        f" SELECT l.idx, l.grain, l.period_start, coalesce(("
+        f"  SELECT r.{rank}_band FROM contributor_rollups r WHERE {period_row} "
+        f"  AND {only_row} AND r.shares > 0 ORDER BY r.{rank}_band DESC "
+        f"  OFFSET {limit_param} + coalesce(lowered.n, 0) - 1 LIMIT 1), 0) AS band "
+        f" FROM m AS l LEFT JOIN lowered ON lowered.idx = l.idx"
+        f"), top AS MATERIALIZED ("
+        f" SELECT l.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
+        f"  r.clicks + coalesce(d.clicks, 0) AS clicks, "
+        f"  r.reactions + coalesce(d.reactions, 0) AS reactions, "
+        f"  r.comments + coalesce(d.comments, 0) AS comments, "
+        f"  r.reshares + coalesce(d.reshares, 0) AS reshares "
+        f" FROM lowest l CROSS JOIN LATERAL ("
+        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
+        f"  AND r.shares > 0 AND r.{rank}_band >= l.band OFFSET 0) AS r "
+        f" LEFT JOIN delta d ON d.idx = l.idx AND d.contributor = r.contributor"
+        f"), nth AS ("
+        f" SELECT idx, min(v) AS v FROM (SELECT idx, {figure} AS v, row_number() OVER ("
+        f"  PARTITION BY idx ORDER BY {figure} DESC) AS n FROM top WHERE shares <> 0) AS x "
+        f" WHERE n <= {limit_param} GROUP BY idx HAVING count(*) = {limit_param}"
+        # D a contributor of A needs to reach V from below B (B = e^(band/16) - 1, the
+        # lowest figure of the band; minus a margin for floating-point rounding).
+        f"), cut AS MATERIALIZED ("
+        f" SELECT l.idx, l.grain, l.period_start, "
+        f"  nth.v - (exp(l.band / 16.0::float8) - 1) - 0.001 AS need "
+        f" FROM lowest l LEFT JOIN nth ON nth.idx = l.idx"
+        # Unread contributors of A that could still reach the top: their P row.
+        f"), extra AS ("
         f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "
         f"  coalesce(r.clicks, 0) + d.clicks AS clicks, "
         f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
         f"  coalesce(r.comments, 0) + d.comments AS comments, "
         f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
-        f" FROM delta d JOIN m ON m.idx = d.idx "
-        f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor"
-        f"), top AS ("
-        f" SELECT m.idx, r.contributor, r.shares, r.clicks, r.reactions, r.comments, "
-        f"  r.reshares "
-        f" FROM m LEFT JOIN counts ON counts.idx = m.idx CROSS JOIN LATERAL ("
-        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
-        f"  AND r.shares > 0 ORDER BY r.{rank} DESC, r.contributor "
-        f"  LIMIT {limit_param} + coalesce(counts.n, 0)) AS r"
+        f" FROM delta d JOIN cut l ON l.idx = d.idx "
+        f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
+        f" WHERE (l.need IS NULL OR d.d >= l.need) "
+        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
+        f"  AND t.contributor = d.contributor)"
         f"), candidates AS ("
-        f" SELECT * FROM top t WHERE NOT EXISTS ("
-        f"  SELECT 1 FROM delta d WHERE d.idx = t.idx AND d.contributor = t.contributor) "
-        f" UNION ALL SELECT * FROM exact WHERE shares <> 0"
-        f"), figures AS ("
-        f" SELECT *, clicks + reactions + comments + reshares AS engagement FROM candidates"
+        f" SELECT idx, contributor, {figures} FROM top WHERE shares <> 0 "
+        f" UNION ALL SELECT idx, contributor, {figures} FROM extra WHERE shares <> 0"
         f") "
-        f"SELECT ({labels}::date[])[idx] AS bucket, contributor, shares, clicks, reactions, "
-        f" comments, reshares, engagement "
+        f"SELECT ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
+        f" {engagement.format('')} AS engagement "
         f"FROM (SELECT *, row_number() OVER (PARTITION BY idx "
-        f"  ORDER BY {rank} DESC, contributor) AS rank FROM figures) AS ranked "
+        f"  ORDER BY {figure} DESC, contributor) AS rank FROM candidates) AS ranked "
         f"WHERE rank <= {limit_param} ORDER BY idx, rank"
     )
     return list(await conn.fetch(query, *sql.args))

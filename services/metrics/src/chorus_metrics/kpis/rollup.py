@@ -153,16 +153,26 @@ class Ranked:
     slivers: list[Piece]
 
 
+# A ranked period is read only when its slivers are small: every contributor with a
+# share in them is read exactly (a primary-key lookup each). 5% of the period, or a
+# zone's offset at both edges of a week (up to 14 h each).
+_MAX_SLIVERS = 0.05
+_MIN_SLIVERS_ALLOWED = timedelta(hours=28)
+
+
 def ranked(start: datetime, end: datetime) -> Ranked | None:
-    """[start, end) as one UTC year, month or week (the largest whose nearest
-    boundaries to both edges are one period apart) ± the slivers to the true edges,
-    each cut into rollup pieces. None when no single period is that close."""
+    """[start, end) as one UTC week, month or year whose nearest boundaries to both
+    edges are one period apart, ± the slivers to the true edges (small: see
+    `_MAX_SLIVERS`), each cut into rollup pieces. None when no period is that close."""
     if end <= start:
         return None
-    for grain in (Period.YEAR, Period.MONTH, Period.WEEK):
+    for grain in (Period.WEEK, Period.MONTH, Period.YEAR):
         near_start, near_end = _nearest(start, grain), _nearest(end, grain)
         if near_start >= near_end or _next(near_start, grain) != near_end:
             continue
+        allowed = max((near_end - near_start) * _MAX_SLIVERS, _MIN_SLIVERS_ALLOWED)
+        if abs(start - near_start) + abs(end - near_end) > allowed:
+            return None
         slivers: list[Piece] = []
         for lo, hi, sign in ((start, near_start, 1), (near_start, start, -1),
                              (near_end, end, 1), (end, near_end, -1)):  # fmt: skip

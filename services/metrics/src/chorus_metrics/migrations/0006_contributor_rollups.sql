@@ -1,54 +1,69 @@
--- Contributor rankings per UTC week, month and year, kept in rank order by indexes, so
--- a top-contributors bucket that is (nearly) one such period reads its top rows from
--- an index instead of summing and sorting every advocate's rollup rows.
+-- Contributor rankings per UTC week, month and year, so a top-contributors bucket
+-- that is (nearly) one such period reads its top rows through an index instead of
+-- summing and sorting every advocate's rollup rows.
 --
 -- A bucket = one rollup period P ± signed slivers at its edges (the nearest
 -- boundaries, as in kpis/rollup.py). Contributors with shares in the slivers (set A)
--- get exact figures (P's row + slivers); every other contributor's figure is P's row,
--- so the top N of those are within the first N + |A| rows of P's index: the report
--- reads N + |A| index rows and |A| primary-key rows, whatever the tenant's size.
+-- get exact figures (P's row + slivers); every other contributor's figure is P's row.
+--
+-- Ranking indexes hold a *band* of each figure (~6% wide, monotone in the figure),
+-- not the figure itself: ingestion moves a row's engagement by a click or two at a
+-- time, which rarely changes its band, so the update stays HOT (no index writes).
+-- A report reads P's rows in band order until it has N + |A| of them, then every
+-- row of the bands at or above the last one read; exact figures are sorted after.
+-- Every non-A contributor of the true top N is among those (any row in a lower
+-- band is below at least N non-A rows), so the report reads about N + |A| rows
+-- plus one band, whatever the tenant's size.
 --
 -- One row per (period, kind, scope, contributor): kind 'advocate' or 'team' (a share
 -- counts for each of its teams, as in the report); scope is what the report filters
--- on: '' (everything), 'n:<network>', and for advocates 't:<team>' and
--- 't:<team>|n:<network>' (a team's advocates). Teams filtered by a team are that
--- team's own row. Campaign and advocate filters keep the shares query.
+-- on: '' (everything) in every grain; in years also 'n:<network>', and for advocates
+-- 't:<team>' and 't:<team>|n:<network>' (a team's advocates). Teams filtered by a
+-- team are that team's own row. Filtered weeks and months (small slices) and
+-- campaign or advocate filters keep the other paths.
 --
 -- Maintained by the same statement-level triggers as share_rollups (one statement,
 -- both tables, in the writer's transaction).
 CREATE TABLE contributor_rollups (
-    tenant_id    text        NOT NULL,
-    grain        text        NOT NULL CHECK (grain IN ('week', 'month', 'year')),
-    period_start timestamptz NOT NULL,
-    kind         text        NOT NULL CHECK (kind IN ('advocate', 'team')),
-    scope        text        NOT NULL,
-    contributor  text        NOT NULL,
-    shares       bigint      NOT NULL,
-    clicks       bigint      NOT NULL,
-    reactions    bigint      NOT NULL,
-    comments     bigint      NOT NULL,
-    reshares     bigint      NOT NULL,
-    engagement   bigint      NOT NULL,
-    PRIMARY KEY (tenant_id, grain, period_start, kind, scope, contributor)
-);
-CREATE INDEX contributor_rollups_by_shares ON contributor_rollups
-    (tenant_id, grain, period_start, kind, scope, shares DESC, contributor);
-CREATE INDEX contributor_rollups_by_engagement ON contributor_rollups
-    (tenant_id, grain, period_start, kind, scope, engagement DESC, contributor);
+    tenant_id       text        NOT NULL,
+    grain           text        NOT NULL CHECK (grain IN ('week', 'month', 'year')),
+    period_start    timestamptz NOT NULL,
+    kind            text        NOT NULL CHECK (kind IN ('advocate', 'team')),
+    scope           text        NOT NULL,
+    contributor     text        NOT NULL,
+    shares          bigint      NOT NULL,
+    clicks          bigint      NOT NULL,
+    reactions       bigint      NOT NULL,
+    comments        bigint      NOT NULL,
+    reshares        bigint      NOT NULL,
+    engagement      bigint      NOT NULL,
+    shares_band     smallint    NOT NULL,
+    engagement_band smallint    NOT NULL
+) WITH (fillfactor = 70);  -- room for HOT updates
 
--- The (kind, scope, contributor) rows one share counts in. An advocate counts once per
--- distinct team (a team filter keeps the share once); a team once per entry of
--- team_ids, as the report's unnest does.
-CREATE FUNCTION contributor_scopes(advocate text, network text, teams text[])
+CREATE FUNCTION contributor_band(v bigint) RETURNS smallint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN v <= 0 THEN 0 ELSE floor(16 * ln(v + 1))::smallint END
+$$;
+
+-- The (kind, scope, contributor) rows one share counts in, per grain. An advocate
+-- counts once per distinct team (a team filter keeps the share once); a team once
+-- per entry of team_ids, as the report's unnest does.
+CREATE FUNCTION contributor_scopes(grain text, advocate text, network text, teams text[])
 RETURNS TABLE (kind text, scope text, contributor text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT 'advocate', s, advocate FROM unnest(ARRAY['', 'n:' || network]) AS s
+    SELECT 'advocate', '', advocate
     UNION ALL
-    SELECT 'advocate', s, advocate FROM (SELECT DISTINCT t FROM unnest(teams) AS t) AS u
-        CROSS JOIN LATERAL (VALUES ('t:' || u.t), ('t:' || u.t || '|n:' || network)) AS v(s)
+    SELECT 'team', '', t FROM unnest(teams) AS t
     UNION ALL
-    SELECT 'team', s, t FROM unnest(teams) AS t
-        CROSS JOIN unnest(ARRAY['', 'n:' || network]) AS s
+    SELECT 'advocate', 'n:' || network, advocate WHERE grain = 'year'
+    UNION ALL
+    SELECT 'team', 'n:' || network, t FROM unnest(teams) AS t WHERE grain = 'year'
+    UNION ALL
+    SELECT 'advocate', v.s, advocate
+    FROM (SELECT DISTINCT t FROM unnest(teams) AS t) AS u
+    CROSS JOIN LATERAL (VALUES ('t:' || u.t), ('t:' || u.t || '|n:' || network)) AS v(s)
+    WHERE grain = 'year'
 $$;
 
 CREATE OR REPLACE FUNCTION share_rollups_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -76,12 +91,15 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement)
+        contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
+        engagement_band)
     SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), c.kind, c.scope,
         c.contributor, sum(d.n), sum(d.clicks), sum(d.reactions), sum(d.comments),
-        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares)
+        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares),
+        contributor_band(sum(d.n)),
+        contributor_band(sum(d.clicks + d.reactions + d.comments + d.reshares)::bigint)
     FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-    CROSS JOIN LATERAL contributor_scopes(d.advocate_id, d.network, d.team_ids) AS c
+    CROSS JOIN LATERAL contributor_scopes(g.grain, d.advocate_id, d.network, d.team_ids) AS c
     GROUP BY 1, 2, 3, 4, 5, 6
     HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
         OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
@@ -91,7 +109,9 @@ BEGIN
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
-        engagement = r.engagement + excluded.engagement;
+        engagement = r.engagement + excluded.engagement,
+        shares_band = contributor_band(r.shares + excluded.shares),
+        engagement_band = contributor_band(r.engagement + excluded.engagement);
     RETURN NULL;
 END
 $$;
@@ -145,12 +165,15 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement)
+        contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
+        engagement_band)
     SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), c.kind, c.scope,
         c.contributor, sum(d.n), sum(d.clicks), sum(d.reactions), sum(d.comments),
-        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares)
+        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares),
+        contributor_band(sum(d.n)),
+        contributor_band(sum(d.clicks + d.reactions + d.comments + d.reshares)::bigint)
     FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-    CROSS JOIN LATERAL contributor_scopes(d.advocate_id, d.network, d.team_ids) AS c
+    CROSS JOIN LATERAL contributor_scopes(g.grain, d.advocate_id, d.network, d.team_ids) AS c
     GROUP BY 1, 2, 3, 4, 5, 6
     HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
         OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
@@ -160,7 +183,9 @@ BEGIN
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
-        engagement = r.engagement + excluded.engagement;
+        engagement = r.engagement + excluded.engagement,
+        shares_band = contributor_band(r.shares + excluded.shares),
+        engagement_band = contributor_band(r.engagement + excluded.engagement);
     RETURN NULL;
 END
 $$;
@@ -190,12 +215,15 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement)
+        contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
+        engagement_band)
     SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), c.kind, c.scope,
         c.contributor, sum(d.n), sum(d.clicks), sum(d.reactions), sum(d.comments),
-        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares)
+        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares),
+        contributor_band(sum(d.n)),
+        contributor_band(sum(d.clicks + d.reactions + d.comments + d.reshares)::bigint)
     FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-    CROSS JOIN LATERAL contributor_scopes(d.advocate_id, d.network, d.team_ids) AS c
+    CROSS JOIN LATERAL contributor_scopes(g.grain, d.advocate_id, d.network, d.team_ids) AS c
     GROUP BY 1, 2, 3, 4, 5, 6
     HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
         OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
@@ -205,17 +233,35 @@ BEGIN
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
-        engagement = r.engagement + excluded.engagement;
+        engagement = r.engagement + excluded.engagement,
+        shares_band = contributor_band(r.shares + excluded.shares),
+        engagement_band = contributor_band(r.engagement + excluded.engagement);
     RETURN NULL;
 END
 $$;
 
--- Shares recorded before this migration.
+-- Trigger statements group a batch's deltas in memory rather than on disk.
+ALTER FUNCTION share_rollups_on_insert() SET work_mem = '32MB';
+ALTER FUNCTION share_rollups_on_update() SET work_mem = '32MB';
+ALTER FUNCTION share_rollups_on_delete() SET work_mem = '32MB';
+
+-- Shares recorded before this migration; the indexes are built after, in bulk.
+SET LOCAL work_mem = '256MB';
+SET LOCAL maintenance_work_mem = '256MB';
 INSERT INTO contributor_rollups (tenant_id, grain, period_start, kind, scope, contributor,
-    shares, clicks, reactions, comments, reshares, engagement)
-SELECT s.tenant_id, g.grain, date_trunc(g.grain, s.posted_at, 'UTC'), c.kind, c.scope,
-    c.contributor, count(*), sum(s.clicks), sum(s.reactions), sum(s.comments),
-    sum(s.reshares), sum(s.clicks + s.reactions + s.comments + s.reshares)
-FROM shares AS s CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-CROSS JOIN LATERAL contributor_scopes(s.advocate_id, s.network, s.team_ids) AS c
-GROUP BY 1, 2, 3, 4, 5, 6;
+    shares, clicks, reactions, comments, reshares, engagement, shares_band, engagement_band)
+SELECT *, contributor_band(shares), contributor_band(engagement) FROM (
+    SELECT s.tenant_id, g.grain, date_trunc(g.grain, s.posted_at, 'UTC'), c.kind, c.scope,
+        c.contributor, count(*) AS shares, sum(s.clicks), sum(s.reactions), sum(s.comments),
+        sum(s.reshares), sum(s.clicks + s.reactions + s.comments + s.reshares)::bigint AS engagement
+    FROM shares AS s CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
+    CROSS JOIN LATERAL contributor_scopes(g.grain, s.advocate_id, s.network, s.team_ids) AS c
+    GROUP BY 1, 2, 3, 4, 5, 6
+) AS backfill;
+
+ALTER TABLE contributor_rollups
+    ADD PRIMARY KEY (tenant_id, grain, period_start, kind, scope, contributor);
+CREATE INDEX contributor_rollups_by_shares ON contributor_rollups
+    (tenant_id, grain, period_start, kind, scope, shares_band DESC);
+CREATE INDEX contributor_rollups_by_engagement ON contributor_rollups
+    (tenant_id, grain, period_start, kind, scope, engagement_band DESC);
