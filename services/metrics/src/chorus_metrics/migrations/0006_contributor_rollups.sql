@@ -93,16 +93,35 @@ BEGIN
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
         contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
         engagement_band)
-    SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), c.kind, c.scope,
-        c.contributor, sum(d.n), sum(d.clicks), sum(d.reactions), sum(d.comments),
-        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares),
-        contributor_band(sum(d.n)),
-        contributor_band(sum(d.clicks + d.reactions + d.comments + d.reshares)::bigint)
-    FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-    CROSS JOIN LATERAL contributor_scopes(g.grain, d.advocate_id, d.network, d.team_ids) AS c
+    SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
+        sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
+        sum(c.clicks + c.reactions + c.comments + c.reshares),
+        contributor_band(sum(c.n)),
+        contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
+    FROM (
+        -- contributor_scopes(), spelled out as joins: no per-row function call.
+        SELECT d.*, g.grain, date_trunc(g.grain, d.posted_at, 'UTC') AS period_start,
+            k.kind, '' AS scope, k.contributor
+        FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
+        CROSS JOIN LATERAL (SELECT 'advocate', d.advocate_id UNION ALL
+            SELECT 'team', t FROM unnest(d.team_ids) AS t) AS k(kind, contributor)
+        UNION ALL
+        SELECT d.*, 'year', date_trunc('year', d.posted_at, 'UTC'), k.kind,
+            'n:' || d.network, k.contributor
+        FROM d CROSS JOIN LATERAL (SELECT 'advocate', d.advocate_id UNION ALL
+            SELECT 'team', t FROM unnest(d.team_ids) AS t) AS k(kind, contributor)
+        UNION ALL
+        SELECT d.*, 'year', date_trunc('year', d.posted_at, 'UTC'), 'advocate', v.scope,
+            d.advocate_id
+        FROM d CROSS JOIN unnest(d.team_ids) WITH ORDINALITY AS t(team, i)
+        CROSS JOIN LATERAL (VALUES ('t:' || t.team), ('t:' || t.team || '|n:' || d.network))
+            AS v(scope)
+        WHERE t.team <> ALL (d.team_ids[:(t.i - 1)::int])  -- each distinct team once
+    ) AS c(tenant_id, posted_at, advocate_id, network, team_ids, n, clicks, reactions,
+           comments, reshares, grain, period_start, kind, scope, contributor)
     GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
-        OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
+    HAVING sum(c.n) <> 0 OR sum(c.clicks) <> 0 OR sum(c.reactions) <> 0
+        OR sum(c.comments) <> 0 OR sum(c.reshares) <> 0
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (tenant_id, grain, period_start, kind, scope, contributor)
     DO UPDATE SET shares = r.shares + excluded.shares, clicks = r.clicks + excluded.clicks,
@@ -167,16 +186,35 @@ BEGIN
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
         contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
         engagement_band)
-    SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), c.kind, c.scope,
-        c.contributor, sum(d.n), sum(d.clicks), sum(d.reactions), sum(d.comments),
-        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares),
-        contributor_band(sum(d.n)),
-        contributor_band(sum(d.clicks + d.reactions + d.comments + d.reshares)::bigint)
-    FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-    CROSS JOIN LATERAL contributor_scopes(g.grain, d.advocate_id, d.network, d.team_ids) AS c
+    SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
+        sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
+        sum(c.clicks + c.reactions + c.comments + c.reshares),
+        contributor_band(sum(c.n)),
+        contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
+    FROM (
+        -- contributor_scopes(), spelled out as joins: no per-row function call.
+        SELECT d.*, g.grain, date_trunc(g.grain, d.posted_at, 'UTC') AS period_start,
+            k.kind, '' AS scope, k.contributor
+        FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
+        CROSS JOIN LATERAL (SELECT 'advocate', d.advocate_id UNION ALL
+            SELECT 'team', t FROM unnest(d.team_ids) AS t) AS k(kind, contributor)
+        UNION ALL
+        SELECT d.*, 'year', date_trunc('year', d.posted_at, 'UTC'), k.kind,
+            'n:' || d.network, k.contributor
+        FROM d CROSS JOIN LATERAL (SELECT 'advocate', d.advocate_id UNION ALL
+            SELECT 'team', t FROM unnest(d.team_ids) AS t) AS k(kind, contributor)
+        UNION ALL
+        SELECT d.*, 'year', date_trunc('year', d.posted_at, 'UTC'), 'advocate', v.scope,
+            d.advocate_id
+        FROM d CROSS JOIN unnest(d.team_ids) WITH ORDINALITY AS t(team, i)
+        CROSS JOIN LATERAL (VALUES ('t:' || t.team), ('t:' || t.team || '|n:' || d.network))
+            AS v(scope)
+        WHERE t.team <> ALL (d.team_ids[:(t.i - 1)::int])  -- each distinct team once
+    ) AS c(tenant_id, posted_at, advocate_id, network, team_ids, n, clicks, reactions,
+           comments, reshares, grain, period_start, kind, scope, contributor)
     GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
-        OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
+    HAVING sum(c.n) <> 0 OR sum(c.clicks) <> 0 OR sum(c.reactions) <> 0
+        OR sum(c.comments) <> 0 OR sum(c.reshares) <> 0
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (tenant_id, grain, period_start, kind, scope, contributor)
     DO UPDATE SET shares = r.shares + excluded.shares, clicks = r.clicks + excluded.clicks,
@@ -217,16 +255,35 @@ BEGIN
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
         contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
         engagement_band)
-    SELECT d.tenant_id, g.grain, date_trunc(g.grain, d.posted_at, 'UTC'), c.kind, c.scope,
-        c.contributor, sum(d.n), sum(d.clicks), sum(d.reactions), sum(d.comments),
-        sum(d.reshares), sum(d.clicks + d.reactions + d.comments + d.reshares),
-        contributor_band(sum(d.n)),
-        contributor_band(sum(d.clicks + d.reactions + d.comments + d.reshares)::bigint)
-    FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
-    CROSS JOIN LATERAL contributor_scopes(g.grain, d.advocate_id, d.network, d.team_ids) AS c
+    SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
+        sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
+        sum(c.clicks + c.reactions + c.comments + c.reshares),
+        contributor_band(sum(c.n)),
+        contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
+    FROM (
+        -- contributor_scopes(), spelled out as joins: no per-row function call.
+        SELECT d.*, g.grain, date_trunc(g.grain, d.posted_at, 'UTC') AS period_start,
+            k.kind, '' AS scope, k.contributor
+        FROM d CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain)
+        CROSS JOIN LATERAL (SELECT 'advocate', d.advocate_id UNION ALL
+            SELECT 'team', t FROM unnest(d.team_ids) AS t) AS k(kind, contributor)
+        UNION ALL
+        SELECT d.*, 'year', date_trunc('year', d.posted_at, 'UTC'), k.kind,
+            'n:' || d.network, k.contributor
+        FROM d CROSS JOIN LATERAL (SELECT 'advocate', d.advocate_id UNION ALL
+            SELECT 'team', t FROM unnest(d.team_ids) AS t) AS k(kind, contributor)
+        UNION ALL
+        SELECT d.*, 'year', date_trunc('year', d.posted_at, 'UTC'), 'advocate', v.scope,
+            d.advocate_id
+        FROM d CROSS JOIN unnest(d.team_ids) WITH ORDINALITY AS t(team, i)
+        CROSS JOIN LATERAL (VALUES ('t:' || t.team), ('t:' || t.team || '|n:' || d.network))
+            AS v(scope)
+        WHERE t.team <> ALL (d.team_ids[:(t.i - 1)::int])  -- each distinct team once
+    ) AS c(tenant_id, posted_at, advocate_id, network, team_ids, n, clicks, reactions,
+           comments, reshares, grain, period_start, kind, scope, contributor)
     GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(d.n) <> 0 OR sum(d.clicks) <> 0 OR sum(d.reactions) <> 0
-        OR sum(d.comments) <> 0 OR sum(d.reshares) <> 0
+    HAVING sum(c.n) <> 0 OR sum(c.clicks) <> 0 OR sum(c.reactions) <> 0
+        OR sum(c.comments) <> 0 OR sum(c.reshares) <> 0
     ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (tenant_id, grain, period_start, kind, scope, contributor)
     DO UPDATE SET shares = r.shares + excluded.shares, clicks = r.clicks + excluded.clicks,
