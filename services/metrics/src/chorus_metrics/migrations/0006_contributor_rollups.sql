@@ -6,14 +6,13 @@
 -- boundaries, as in kpis/rollup.py). Contributors with shares in the slivers (set A)
 -- get exact figures (P's row + slivers); every other contributor's figure is P's row.
 --
--- Ranking indexes hold a *band* of each figure (~6% wide, monotone in the figure),
--- not the figure itself: ingestion moves a row's engagement by a click or two at a
--- time, which rarely changes its band, so the update stays HOT (no index writes).
--- A report reads P's rows in band order until it has N + |A| of them, then every
--- row of the bands at or above the last one read; exact figures are sorted after.
--- Every non-A contributor of the true top N is among those (any row in a lower
--- band is below at least N non-A rows), so the report reads about N + |A| rows
--- plus one band, whatever the tenant's size.
+-- The engagement index holds a *band* of the figure (~6% wide, monotone in it), not
+-- the figure: ingestion moves a row's engagement by a click or two at a time, which
+-- rarely changes its band, so the update stays HOT (no index writes). Shares are
+-- indexed exactly: they change only when a share is recorded or removed. A report
+-- reads P's rows in that order down to a cut, then sorts exact figures (see
+-- kpis/repository.py, `_top_from_ranked`): about N rows plus one band and the
+-- contributors of the slivers, whatever the tenant's size.
 --
 -- One row per (period, kind, scope, contributor): kind 'advocate' or 'team' (a share
 -- counts for each of its teams, as in the report); scope is what the report filters
@@ -37,7 +36,6 @@ CREATE TABLE contributor_rollups (
     comments        bigint      NOT NULL,
     reshares        bigint      NOT NULL,
     engagement      bigint      NOT NULL,
-    shares_band     smallint    NOT NULL,
     engagement_band smallint    NOT NULL
 ) WITH (fillfactor = 70);  -- room for HOT updates
 
@@ -91,12 +89,11 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
+        contributor, shares, clicks, reactions, comments, reshares, engagement,
         engagement_band)
     SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
         sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
         sum(c.clicks + c.reactions + c.comments + c.reshares),
-        contributor_band(sum(c.n)),
         contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
     FROM (
         -- contributor_scopes(), spelled out as joins: no per-row function call.
@@ -129,7 +126,6 @@ BEGIN
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
         engagement = r.engagement + excluded.engagement,
-        shares_band = contributor_band(r.shares + excluded.shares),
         engagement_band = contributor_band(r.engagement + excluded.engagement);
     RETURN NULL;
 END
@@ -184,12 +180,11 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
+        contributor, shares, clicks, reactions, comments, reshares, engagement,
         engagement_band)
     SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
         sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
         sum(c.clicks + c.reactions + c.comments + c.reshares),
-        contributor_band(sum(c.n)),
         contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
     FROM (
         -- contributor_scopes(), spelled out as joins: no per-row function call.
@@ -222,7 +217,6 @@ BEGIN
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
         engagement = r.engagement + excluded.engagement,
-        shares_band = contributor_band(r.shares + excluded.shares),
         engagement_band = contributor_band(r.engagement + excluded.engagement);
     RETURN NULL;
 END
@@ -253,12 +247,11 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement, shares_band,
+        contributor, shares, clicks, reactions, comments, reshares, engagement,
         engagement_band)
     SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
         sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
         sum(c.clicks + c.reactions + c.comments + c.reshares),
-        contributor_band(sum(c.n)),
         contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
     FROM (
         -- contributor_scopes(), spelled out as joins: no per-row function call.
@@ -291,7 +284,6 @@ BEGIN
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
         engagement = r.engagement + excluded.engagement,
-        shares_band = contributor_band(r.shares + excluded.shares),
         engagement_band = contributor_band(r.engagement + excluded.engagement);
     RETURN NULL;
 END
@@ -306,8 +298,8 @@ ALTER FUNCTION share_rollups_on_delete() SET work_mem = '32MB';
 SET LOCAL work_mem = '256MB';
 SET LOCAL maintenance_work_mem = '256MB';
 INSERT INTO contributor_rollups (tenant_id, grain, period_start, kind, scope, contributor,
-    shares, clicks, reactions, comments, reshares, engagement, shares_band, engagement_band)
-SELECT *, contributor_band(shares), contributor_band(engagement) FROM (
+    shares, clicks, reactions, comments, reshares, engagement, engagement_band)
+SELECT *, contributor_band(engagement) FROM (
     SELECT s.tenant_id, g.grain, date_trunc(g.grain, s.posted_at, 'UTC'), c.kind, c.scope,
         c.contributor, count(*) AS shares, sum(s.clicks), sum(s.reactions), sum(s.comments),
         sum(s.reshares), sum(s.clicks + s.reactions + s.comments + s.reshares)::bigint AS engagement
@@ -319,6 +311,6 @@ SELECT *, contributor_band(shares), contributor_band(engagement) FROM (
 ALTER TABLE contributor_rollups
     ADD PRIMARY KEY (tenant_id, grain, period_start, kind, scope, contributor);
 CREATE INDEX contributor_rollups_by_shares ON contributor_rollups
-    (tenant_id, grain, period_start, kind, scope, shares_band DESC);
+    (tenant_id, grain, period_start, kind, scope, shares DESC);
 CREATE INDEX contributor_rollups_by_engagement ON contributor_rollups
     (tenant_id, grain, period_start, kind, scope, engagement_band DESC);
