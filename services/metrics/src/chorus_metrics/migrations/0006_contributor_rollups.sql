@@ -314,3 +314,6 @@ CREATE INDEX contributor_rollups_by_shares ON contributor_rollups
     (tenant_id, grain, period_start, kind, scope, shares DESC);
 CREATE INDEX contributor_rollups_by_engagement ON contributor_rollups
     (tenant_id, grain, period_start, kind, scope, engagement_band DESC);
+-- Statistics now: reports planned before autovacuum gets to a big new table would
+-- guess its size.
+ANALYZE contributor_rollups;
