@@ -7,8 +7,9 @@
 -- get exact figures (P's row + slivers); every other contributor's figure is P's row.
 --
 -- The engagement index holds a *band* of the figure (~6% wide, monotone in it), not
--- the figure: ingestion moves a row's engagement by a click or two at a time, which
--- rarely changes its band, so the update stays HOT (no index writes). Shares are
+-- the figure: once a row's engagement is large, a click or two rarely changes its
+-- band and the update stays HOT (no index writes); small figures change band at
+-- nearly every click (see bench/README.md for what that costs). Shares are
 -- indexed exactly: they change only when a share is recorded or removed. A report
 -- reads P's rows in that order down to a cut, then sorts exact figures (see
 -- kpis/repository.py, `_top_from_ranked`): about N rows plus one band and the
