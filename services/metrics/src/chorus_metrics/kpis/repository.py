@@ -226,13 +226,13 @@ async def _top_from_ranked(
     """Top `limit` per bucket from its ranked period P (see 0006).
 
     A contributor's figure is its P row (M) plus its slivers (D, only for the set A
-    of contributors with shares in them). Rows are read from P in ranking-index order
-    (engagement bands or exact shares) down to depth `limit` + |A-: contributors
-    whose slivers lower them|, plus the rest of the last band: at least `limit` of
-    those rows keep a figure >= B, the lowest figure of the last band read, so the
-    `limit`-th best figure V among them is >= B. Every unread contributor has M < B:
-    outside A its figure is below V; in A it is below B + D, so only contributors
-    with B + D >= V need their P row looked up (a handful: D is a few hours' shares).
+    of contributors with shares in them). P's rows are read in the report's order
+    (figure DESC, contributor) down to depth `limit` + |A-: contributors whose
+    slivers lower them|; B is the lowest figure read. At least `limit` rows read
+    rank above every unread row outside A, and an unread contributor of A has a
+    figure <= B + D, so with V the `limit`-th best figure among the rows read, only
+    contributors of A with B + D >= V need their P row looked up (a handful: D is a
+    few hours' shares).
     """
     rank = "engagement" if order == "engagement" else "shares"
     sql = Sql()
@@ -263,10 +263,6 @@ async def _top_from_ranked(
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
     )
-    # The ranking column (engagement: banded, shares: exact; see 0006) and the lowest
-    # figure B a row of a given value of it can have.
-    order_by = "engagement_band" if rank == "engagement" else "shares"
-    floor = "exp(l.band / 16.0::float8) - 1" if rank == "engagement" else "l.band"
     engagement = "{0}clicks + {0}reactions + {0}comments + {0}reshares"
     figure = "shares" if rank == "shares" else engagement.format("")
     figures = "shares, clicks, reactions, comments, reshares"
@@ -287,30 +283,35 @@ async def _top_from_ranked(
         f"), lowered AS ("
         f" SELECT idx, count(*) AS n FROM delta WHERE d < 0 OR shares < 0 GROUP BY 1"
         f"), lowest AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, coalesce(("
-        f"  SELECT r.{order_by} FROM contributor_rollups r WHERE {period_row} "
-        f"  AND {only_row} AND r.shares > 0 ORDER BY r.{order_by} DESC "
-        f"  OFFSET {limit_param} + coalesce(lowered.n, 0) - 1 LIMIT 1), 0) AS band "
+        f" SELECT l.idx, l.grain, l.period_start, "
+        f"  {limit_param} + coalesce(lowered.n, 0) AS depth "
         f" FROM m AS l LEFT JOIN lowered ON lowered.idx = l.idx"
+        f"), read AS MATERIALIZED ("
+        f" SELECT l.idx, r.contributor, r.shares, r.clicks, r.reactions, r.comments, "
+        f"  r.reshares, r.{rank} AS figure "
+        f" FROM lowest l CROSS JOIN LATERAL ("
+        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
+        f"  AND r.shares > 0 ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
+        # B: the lowest figure read (0 when the period had fewer rows: all were read).
+        f"), floors AS ("
+        f" SELECT l.idx, CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b "
+        f" FROM lowest l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
         f"), top AS MATERIALIZED ("
-        f" SELECT l.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
+        f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
         f"  r.clicks + coalesce(d.clicks, 0) AS clicks, "
         f"  r.reactions + coalesce(d.reactions, 0) AS reactions, "
         f"  r.comments + coalesce(d.comments, 0) AS comments, "
         f"  r.reshares + coalesce(d.reshares, 0) AS reshares "
-        f" FROM lowest l CROSS JOIN LATERAL ("
-        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
-        f"  AND r.shares > 0 AND r.{order_by} >= l.band OFFSET 0) AS r "
-        f" LEFT JOIN delta d ON d.idx = l.idx AND d.contributor = r.contributor"
+        f" FROM read r "
+        f" LEFT JOIN delta d ON d.idx = r.idx AND d.contributor = r.contributor"
         f"), nth AS ("
         f" SELECT idx, min(v) AS v FROM (SELECT idx, {figure} AS v, row_number() OVER ("
         f"  PARTITION BY idx ORDER BY {figure} DESC) AS n FROM top WHERE shares <> 0) AS x "
         f" WHERE n <= {limit_param} GROUP BY idx HAVING count(*) = {limit_param}"
-        # D a contributor of A needs to reach V from below B (minus a margin for
-        # floating-point rounding).
+        # D a contributor of A needs to reach V from B or below.
         f"), cut AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, nth.v - ({floor}) - 0.001 AS need "
-        f" FROM lowest l LEFT JOIN nth ON nth.idx = l.idx"
+        f" SELECT l.idx, l.grain, l.period_start, nth.v - f.b AS need "
+        f" FROM lowest l JOIN floors f ON f.idx = l.idx LEFT JOIN nth ON nth.idx = l.idx"
         # Unread contributors of A that could still reach the top: their P row.
         f"), extra AS ("
         f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "

@@ -6,14 +6,12 @@
 -- boundaries, as in kpis/rollup.py). Contributors with shares in the slivers (set A)
 -- get exact figures (P's row + slivers); every other contributor's figure is P's row.
 --
--- The engagement index holds a *band* of the figure (~6% wide, monotone in it), not
--- the figure: once a row's engagement is large, a click or two rarely changes its
--- band and the update stays HOT (no index writes); small figures change band at
--- nearly every click (see bench/README.md for what that costs). Shares are
--- indexed exactly: they change only when a share is recorded or removed. A report
--- reads P's rows in that order down to a cut, then sorts exact figures (see
--- kpis/repository.py, `_top_from_ranked`): about N rows plus one band and the
--- contributors of the slivers, whatever the tenant's size.
+-- Both figures are indexed exactly, in the report's order (figure DESC, contributor):
+-- a report reads P's rows in that order down to a cut, then sorts exact figures
+-- (see kpis/repository.py, `_top_from_ranked`): about N rows plus the contributors
+-- of the slivers, whatever the tenant's size. (A banded engagement index, to keep
+-- click updates HOT, was tried: with small per-week figures nearly every click
+-- changed the band, so it saved nothing and made the cut read whole bands.)
 --
 -- One row per (period, kind, scope, contributor): kind 'advocate' or 'team' (a share
 -- counts for each of its teams, as in the report); scope is what the report filters
@@ -36,14 +34,8 @@ CREATE TABLE contributor_rollups (
     reactions       bigint      NOT NULL,
     comments        bigint      NOT NULL,
     reshares        bigint      NOT NULL,
-    engagement      bigint      NOT NULL,
-    engagement_band smallint    NOT NULL
-) WITH (fillfactor = 70);  -- room for HOT updates
-
-CREATE FUNCTION contributor_band(v bigint) RETURNS smallint
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN v <= 0 THEN 0 ELSE floor(16 * ln(v + 1))::smallint END
-$$;
+    engagement      bigint      NOT NULL
+);
 
 -- The (kind, scope, contributor) rows one share counts in, per grain. An advocate
 -- counts once per distinct team (a team filter keeps the share once); a team once
@@ -90,12 +82,10 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement,
-        engagement_band)
+        contributor, shares, clicks, reactions, comments, reshares, engagement)
     SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
         sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
-        sum(c.clicks + c.reactions + c.comments + c.reshares),
-        contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
+        sum(c.clicks + c.reactions + c.comments + c.reshares)
     FROM (
         -- contributor_scopes(), spelled out as joins: no per-row function call.
         SELECT d.*, g.grain, date_trunc(g.grain, d.posted_at, 'UTC') AS period_start,
@@ -126,8 +116,7 @@ BEGIN
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
-        engagement = r.engagement + excluded.engagement,
-        engagement_band = contributor_band(r.engagement + excluded.engagement);
+        engagement = r.engagement + excluded.engagement;
     RETURN NULL;
 END
 $$;
@@ -181,12 +170,10 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement,
-        engagement_band)
+        contributor, shares, clicks, reactions, comments, reshares, engagement)
     SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
         sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
-        sum(c.clicks + c.reactions + c.comments + c.reshares),
-        contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
+        sum(c.clicks + c.reactions + c.comments + c.reshares)
     FROM (
         -- contributor_scopes(), spelled out as joins: no per-row function call.
         SELECT d.*, g.grain, date_trunc(g.grain, d.posted_at, 'UTC') AS period_start,
@@ -217,8 +204,7 @@ BEGIN
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
-        engagement = r.engagement + excluded.engagement,
-        engagement_band = contributor_band(r.engagement + excluded.engagement);
+        engagement = r.engagement + excluded.engagement;
     RETURN NULL;
 END
 $$;
@@ -248,12 +234,10 @@ BEGIN
         RETURNING 1
     )
     INSERT INTO contributor_rollups AS r (tenant_id, grain, period_start, kind, scope,
-        contributor, shares, clicks, reactions, comments, reshares, engagement,
-        engagement_band)
+        contributor, shares, clicks, reactions, comments, reshares, engagement)
     SELECT c.tenant_id, c.grain, c.period_start, c.kind, c.scope, c.contributor, sum(c.n),
         sum(c.clicks), sum(c.reactions), sum(c.comments), sum(c.reshares),
-        sum(c.clicks + c.reactions + c.comments + c.reshares),
-        contributor_band(sum(c.clicks + c.reactions + c.comments + c.reshares)::bigint)
+        sum(c.clicks + c.reactions + c.comments + c.reshares)
     FROM (
         -- contributor_scopes(), spelled out as joins: no per-row function call.
         SELECT d.*, g.grain, date_trunc(g.grain, d.posted_at, 'UTC') AS period_start,
@@ -284,8 +268,7 @@ BEGIN
         reactions = r.reactions + excluded.reactions,
         comments = r.comments + excluded.comments,
         reshares = r.reshares + excluded.reshares,
-        engagement = r.engagement + excluded.engagement,
-        engagement_band = contributor_band(r.engagement + excluded.engagement);
+        engagement = r.engagement + excluded.engagement;
     RETURN NULL;
 END
 $$;
@@ -299,8 +282,8 @@ ALTER FUNCTION share_rollups_on_delete() SET work_mem = '32MB';
 SET LOCAL work_mem = '256MB';
 SET LOCAL maintenance_work_mem = '256MB';
 INSERT INTO contributor_rollups (tenant_id, grain, period_start, kind, scope, contributor,
-    shares, clicks, reactions, comments, reshares, engagement, engagement_band)
-SELECT *, contributor_band(engagement) FROM (
+    shares, clicks, reactions, comments, reshares, engagement)
+SELECT * FROM (
     SELECT s.tenant_id, g.grain, date_trunc(g.grain, s.posted_at, 'UTC'), c.kind, c.scope,
         c.contributor, count(*) AS shares, sum(s.clicks), sum(s.reactions), sum(s.comments),
         sum(s.reshares), sum(s.clicks + s.reactions + s.comments + s.reshares)::bigint AS engagement
@@ -312,9 +295,9 @@ SELECT *, contributor_band(engagement) FROM (
 ALTER TABLE contributor_rollups
     ADD PRIMARY KEY (tenant_id, grain, period_start, kind, scope, contributor);
 CREATE INDEX contributor_rollups_by_shares ON contributor_rollups
-    (tenant_id, grain, period_start, kind, scope, shares DESC);
+    (tenant_id, grain, period_start, kind, scope, shares DESC, contributor);
 CREATE INDEX contributor_rollups_by_engagement ON contributor_rollups
-    (tenant_id, grain, period_start, kind, scope, engagement_band DESC);
+    (tenant_id, grain, period_start, kind, scope, engagement DESC, contributor);
 -- Statistics now: reports planned before autovacuum gets to a big new table would
 -- guess its size.
 ANALYZE contributor_rollups;
