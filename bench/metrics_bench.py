@@ -11,13 +11,16 @@ platform's topics and other runs are untouched.
    from the first batch handled to the moment every click is judged and
    committed with its share aggregates AND every dirty share has been flushed to
    an `engagement.updated` event in the outbox. (Publishing outbox rows to Kafka
-   is the relay's job, benchmarked by bench/backbone_throughput.py.)
-2. KPI latency: COPY a large tenant (E engagements over many shares) into the
-   schema, ANALYZE, then time the top-contributors use case (SQL + shaping, no
-   HTTP) over Q queries with varied filters; report p50/p99.
+   is the relay's job, benchmarked by bench/backbone_throughput.py.) Also prints
+   CPU per click of this process and of its pool's PostgreSQL backends (/proc).
+2. KPI latency: generate a large tenant server-side (E engagements over S shares),
+   ANALYZE, then time the top-contributors use case (SQL + shaping, no HTTP) over
+   Q queries with varied filters; report p50/p99. `--kpi-schema NAME` generates
+   into a kept schema and reuses it on later runs of the same sizes.
 
     .venv/bin/python bench/metrics_bench.py [--clicks 200000] [--shares 20000]
         [--kpi-engagements 2000000] [--kpi-shares 200000] [--queries 300]
+        [--compare-raw] [--kpi-schema bench_kpi_10m]
 
 Targets: >= 10,000 engagements/s; top-contributors p99 <= 100 ms.
 """
