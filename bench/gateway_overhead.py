@@ -64,6 +64,8 @@ PYTHON = sys.executable
 PATH = "/v1/rewards/leaderboards/points?limit=10"
 
 
+
+
 @dataclass
 class Process:
     name: str

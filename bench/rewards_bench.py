@@ -336,6 +336,8 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
 # --- phase 2: freshness -----------------------------------------------------------
 
 
+
+
 @dataclass(frozen=True)
 class Service:
     port: int

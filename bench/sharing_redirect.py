@@ -69,6 +69,8 @@ TARGET_P99_MS = 25.0
 # --- the service under test -----------------------------------------------------
 
 
+
+
 @dataclass
 class Stack:
     dsn: str
