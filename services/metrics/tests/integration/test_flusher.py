@@ -79,7 +79,8 @@ async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
 
     async def drained() -> bool:
         dirty = await metrics.fetchval(
-            "SELECT count(*) FROM shares WHERE tenant_id = $1 AND dirty_since IS NOT NULL", tenant
+            "SELECT count(*) FROM share_emissions WHERE tenant_id = $1 AND dirty_since IS NOT NULL",
+            tenant,
         )
         return bool(dirty == 0)
 
@@ -100,6 +101,22 @@ async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
         tenant,
     )
     assert [tuple(r) for r in rollups] == [tuple(r) for r in from_shares]
+    # So do the ranked contributor rollups, in every scope.
+    ranked = await metrics.pool.fetch(
+        "SELECT grain, kind, scope, contributor, sum(shares), sum(clicks), sum(engagement) "
+        "FROM contributor_rollups WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4 "
+        "HAVING sum(shares) <> 0 ORDER BY 1, 2, 3, 4",
+        tenant,
+    )
+    from_shares = await metrics.pool.fetch(
+        "SELECT g.grain, c.kind, c.scope, c.contributor, count(*), sum(clicks), "
+        " sum(clicks + reactions + comments + reshares) "
+        "FROM shares CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain) "
+        "CROSS JOIN LATERAL contributor_scopes(g.grain, advocate_id, network, team_ids) AS c "
+        "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        tenant,
+    )
+    assert ranked and [tuple(r) for r in ranked] == [tuple(r) for r in from_shares]
     rows = await metrics.pool.fetch(
         "SELECT value FROM outbox WHERE topic = 'engagement.updated' AND key LIKE $1",
         f"{tenant}:%".encode(),

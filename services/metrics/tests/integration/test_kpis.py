@@ -68,6 +68,21 @@ def _by(rows: list[dict[str, Any]], *keys: str) -> dict[Any, dict[str, Any]]:
         (Filters("America/New_York", "month"), "engagement", "advocate"),
         (Filters("Asia/Kolkata", "none", date(2026, 1, 10), date(2026, 3, 20)), "shares", "team"),
         (Filters("Europe/Berlin", "month", campaign="#launch"), "engagement", "advocate"),
+        # Ranked periods (contributor_rollups): a year, weeks and months in a zone, with
+        # every scope (network, team, both) and slivers of every sign.
+        (Filters("UTC", "none", date(2026, 1, 1), date(2026, 12, 31)), "engagement", "advocate"),
+        (Filters("Europe/Berlin", "week"), "engagement", "team"),
+        (Filters("Pacific/Chatham", "month", network="x"), "shares", "team"),
+        (Filters("America/New_York", "month", team="team-2"), "engagement", "advocate"),
+        (
+            Filters(
+                "UTC", "none", date(2026, 1, 5), date(2026, 1, 31), team="team-4", network="xing"
+            ),
+            "shares",
+            "advocate",
+        ),
+        (Filters("Asia/Kolkata", "week", team="team-7"), "engagement", "team"),
+        (Filters("UTC", "none", date(2026, 2, 3), date(2026, 3, 1)), "engagement", "advocate"),
     ],
 )
 async def test_top_contributors(

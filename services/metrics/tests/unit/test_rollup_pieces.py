@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from chorus_metrics.kpis.rollup import Grain, Piece, pieces
+from chorus_metrics.kpis.rollup import Grain, Period, Piece, pieces, ranked
 
 START = datetime(2025, 11, 1, tzinfo=UTC)
 
@@ -57,3 +57,45 @@ def test_short_and_empty_ranges() -> None:
     t = datetime(2026, 3, 3, 10, tzinfo=UTC)
     assert pieces(t, t) == []
     assert pieces(t, t + timedelta(hours=30)) == [Piece(Grain.RAW, t, t + timedelta(hours=30), 1)]
+
+
+def _ranked_period(t: datetime, grain: Period) -> datetime:
+    day = t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain is Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1) if grain is Period.MONTH else day.replace(month=1, day=1)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"])
+def test_a_ranked_period_and_its_slivers_count_exactly_the_shares_of_the_range(zone: str) -> None:
+    rnd = random.Random(zone)
+    points = [START + timedelta(seconds=rnd.randrange(800 * 86400)) for _ in range(1500)]
+    tz = ZoneInfo(zone)
+    found = set()
+    for _ in range(400):
+        first = date(2025, 11, 1) + timedelta(days=rnd.randrange(400))
+        # Often on a week's, month's or year's first day: ranges a period fits.
+        first = rnd.choice([first, first - timedelta(days=first.weekday()),
+                            first.replace(day=1), first.replace(month=1, day=1)])  # fmt: skip
+        last = first + timedelta(days=rnd.choice([0, 3, 6, 9, 20, 27, 30, 33, 200, 364, 380]))
+        start = datetime.combine(first, time.min, tz)
+        end = datetime.combine(last + timedelta(days=1), time.min, tz)
+        r = ranked(start, end)
+        if r is None:
+            continue
+        found.add(r.grain)
+        assert _ranked_period(r.start, r.grain) == r.start
+        sliver_days = sum((p.end - p.start).days for p in r.slivers if p.grain is Grain.DAY)
+        assert sliver_days <= {Period.WEEK: 0, Period.MONTH: 1, Period.YEAR: 18}[r.grain]
+        main = sum(_ranked_period(t, r.grain) == r.start for t in points)
+        slivers = sum(p.sign * _count(points, p) for p in r.slivers)
+        assert main + slivers == sum(start <= t < end for t in points), (start, end, r)
+    assert found == set(Period)
+
+
+def test_a_berlin_week_is_one_ranked_week_and_two_raw_slivers() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    r = ranked(datetime(2026, 3, 2, tzinfo=berlin), datetime(2026, 3, 9, tzinfo=berlin))
+    assert r is not None
+    assert (r.grain, r.start) == (Period.WEEK, datetime(2026, 3, 2, tzinfo=UTC))
+    assert sorted((p.grain, p.sign) for p in r.slivers) == [(Grain.RAW, -1), (Grain.RAW, 1)]

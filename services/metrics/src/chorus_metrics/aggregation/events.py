@@ -36,7 +36,9 @@ def rejected_delta(now: Mapping[str, int], before: Mapping[str, int]) -> dict[st
 def build(row: Mapping[str, Any]) -> EngagementUpdated | None:
     """The event for a claimed share row, or None when nothing changed since the last one."""
     deltas = {kind: int(row[kind]) - int(row[f"emitted_{kind}"]) for kind in KINDS}
-    rejected = rejected_delta(row["rejected"], row["emitted_rejected"])
+    # NULL from the claim: the rejections equal what was emitted.
+    now_rejected = row["rejected"]
+    rejected = {} if now_rejected is None else rejected_delta(now_rejected, row["emitted_rejected"])
     if not any(deltas.values()) and not rejected:
         return None
     return EngagementUpdated(

@@ -60,7 +60,10 @@ async def apply_changes(conn: asyncpg.Connection, changes: Changes) -> None:
     if not changes:
         return
     items = sorted(changes.items())
+    # The totals update touches no indexed column of `shares` (HOT); the dirty mark
+    # lives in `share_emissions`, upserted for exactly the shares updated, in key order.
     await conn.execute(
+        "WITH updated AS ("
         "UPDATE shares s SET clicks = s.clicks + d.clicks, "
         " reactions = greatest(s.reactions + d.reactions, 0), "
         " comments = greatest(s.comments + d.comments, 0), "
@@ -68,13 +71,17 @@ async def apply_changes(conn: asyncpg.Connection, changes: Changes) -> None:
         " impressions = greatest(s.impressions + d.impressions, 0), "
         " impressions_reported = s.impressions_reported OR d.imp_reported, "
         " rejected = CASE WHEN d.rejected = '{}' THEN s.rejected "
-        "   ELSE add_counts(s.rejected, d.rejected::jsonb) END, "
-        " dirty_since = coalesce(s.dirty_since, clock_timestamp()) "
+        "   ELSE add_counts(s.rejected, d.rejected::jsonb) END "
         "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], "
         " $6::bigint[], $7::bigint[], $8::boolean[], $9::text[]) "
         " AS d(tenant_id, share_id, clicks, reactions, comments, reshares, impressions, "
         "      imp_reported, rejected) "
-        "WHERE s.tenant_id = d.tenant_id AND s.share_id = d.share_id",
+        "WHERE s.tenant_id = d.tenant_id AND s.share_id = d.share_id "
+        "RETURNING s.tenant_id, s.share_id) "
+        "INSERT INTO share_emissions AS e (tenant_id, share_id, dirty_since) "
+        "SELECT tenant_id, share_id, clock_timestamp() FROM updated ORDER BY 1, 2 "
+        "ON CONFLICT (tenant_id, share_id) DO UPDATE SET dirty_since = excluded.dirty_since "
+        "WHERE e.dirty_since IS NULL",
         [k[0] for k, _ in items],
         [k[1] for k, _ in items],
         [c.clicks for _, c in items],

@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Piece, periods, pieces
+from chorus_metrics.kpis.rollup import Period, Piece, Ranked, periods, pieces, ranked
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -66,9 +66,11 @@ async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection
         yield conn
 
 
-async def _ranges(conn: asyncpg.Connection, q: KpiQuery) -> list[tuple[date | None, Piece]]:
+async def _bucket_ranges(
+    conn: asyncpg.Connection, q: KpiQuery
+) -> list[tuple[date | None, datetime, datetime]]:
     """The report's period (bounded by the tenant's shares when open-ended), cut into
-    buckets, each bucket into rollup pieces labelled with the bucket's start day."""
+    buckets: (label = the bucket's first local day, or None; start; end)."""
     start, end = q.start, q.end
     if start is None or end is None:
         row = await conn.fetchrow(_SPANS["shares"], q.tenant_id)
@@ -78,15 +80,16 @@ async def _ranges(conn: asyncpg.Connection, q: KpiQuery) -> list[tuple[date | No
         start = start or row[0]
         end = end or row[1] + timedelta(microseconds=1)
     assert start is not None and end is not None
+    if end <= start:
+        return []
     if q.bucket is Bucket.NONE:
-        return [(None, p) for p in pieces(start, end)]
+        return [(None, start, end)]
     zone = ZoneInfo(q.time_zone)
-    days = bucket_days(q, start, end - timedelta(microseconds=1)) if end > start else []
-    out: list[tuple[date | None, Piece]] = []
-    for day in days:
+    out: list[tuple[date | None, datetime, datetime]] = []
+    for day in bucket_days(q, start, end - timedelta(microseconds=1)):
         lo = max(start, datetime.combine(day, time.min, zone))
         hi = min(end, datetime.combine(next_start(day, q.bucket), time.min, zone))
-        out += [(day, p) for p in pieces(lo, hi)]
+        out.append((day, lo, hi))
     return out
 
 
@@ -95,20 +98,85 @@ async def top_contributors(
 ) -> list[asyncpg.Record]:
     """Per bucket, contributors ranked by shares or engagement.
 
-    Reads `share_rollups` (UTC days and months) for the bulk of the period and raw
-    shares only for the slivers at the edges (see `rollup.py`); pieces are signed,
-    so a contributor whose pieces cancel out has no share in the bucket and is dropped.
+    A bucket that is about one UTC week, month or year reads that period's ranked
+    `contributor_rollups` (`_top_from_ranked`); any other reads `share_rollups` (UTC
+    days and months) for the bulk and raw shares for the slivers at the edges (see
+    `rollup.py`). Campaign and advocate filters read the shares.
     """
-    if q.campaign or q.team or q.advocate:
-        # Campaigns vary per share, so rollups do not keep them; a team or an advocate
-        # is a small slice the shares' own indexes (GIN on teams, advocate) find
-        # faster than a pass over every advocate's rollup rows.
+    if q.campaign or q.advocate:
+        # Campaigns vary per share, so rollups do not keep them; an advocate is a
+        # small slice the shares' advocate index finds directly.
         return await _top_contributors_from_shares(
             conn, q, by_team=by_team, order=order, limit=limit
         )
-    ranges = [(b, p) for b, piece in await _ranges(conn, q) for p in periods(piece)]
-    if not ranges:
-        return []
+    ranged: list[tuple[date | None, Ranked]] = []
+    other: list[tuple[date | None, Piece]] = []
+    scope = _scope(q, by_team)
+    for bucket, lo, hi in await _bucket_ranges(conn, q):
+        period_ = ranked(lo, hi)
+        # Weeks and months are ranked unfiltered only (see 0006).
+        if period_ is not None and (period_.grain is Period.YEAR or not scope):
+            ranged.append((bucket, period_))
+        else:
+            other += [(bucket, p) for piece in pieces(lo, hi) for p in periods(piece)]
+    if q.team and other:
+        # A team is a small slice: its shares (GIN index) beat a pass over every
+        # advocate's rollup rows of a partial bucket.
+        return await _top_contributors_from_shares(
+            conn, q, by_team=by_team, order=order, limit=limit
+        )
+    rows: list[asyncpg.Record] = []
+    if ranged:
+        rows += await _top_from_ranked(conn, q, ranged, by_team=by_team, order=order, limit=limit)
+    if other:
+        rows += await _top_from_rollups(conn, q, other, by_team=by_team, order=order, limit=limit)
+    if ranged and other:
+        rows.sort(key=lambda r: r["bucket"])  # stable: each bucket keeps its ranking
+    return rows
+
+
+def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str) -> str:
+    """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
+    t_from, t_to, sign): one row per rollup row or raw share, with its figures."""
+    rolled = Sql(sql.args)
+    share_filters(rolled, q, "r", tenant=tenant, campaign=False)
+    raw = Sql(sql.args)
+    share_filters(raw, q, "s", tenant=tenant)
+    return (
+        # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
+        # one rollup row (an advocate's day or month) is far below 2^31 per figure.
+        f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
+        f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
+        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
+        # One rollup period per piece row, read by a primary-key lookup per row
+        # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
+        f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
+        f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
+        f"  OFFSET 0) AS r "
+        f" WHERE p.grain <> 'raw' "
+        f" UNION ALL "
+        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
+        f"  (p.sign * s.reshares)::int "
+        f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM shares s "
+        f"  WHERE s.posted_at >= p.t_from AND s.posted_at < p.t_to AND {raw.condition} "
+        f"  OFFSET 0) AS s "
+        f" WHERE p.grain = 'raw'"
+    )
+
+
+async def _top_from_rollups(
+    conn: asyncpg.Connection,
+    q: KpiQuery,
+    ranges: list[tuple[date | None, Piece]],
+    *,
+    by_team: bool,
+    order: str,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Every contributor's sums over the pieces of each bucket, then ranked; pieces
+    are signed, so a contributor whose pieces cancel out has no share in the bucket
+    and is dropped."""
     sql = Sql()
     tenant = sql.bind(q.tenant_id)
     grains = sql.bind([p.grain.value for _, p in ranges])
@@ -116,47 +184,157 @@ async def top_contributors(
     ends = sql.bind([p.end for _, p in ranges])
     signs = sql.bind([p.sign for _, p in ranges])
     buckets = sql.bind([b for b, _ in ranges])
-    rolled = Sql(sql.args)
-    share_filters(rolled, q, "r", tenant=tenant, campaign=False)
-    raw = Sql(sql.args)
-    share_filters(raw, q, "s", tenant=tenant)
     who = "t.team_id" if by_team else "c.advocate_id"
     source = (
         "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
         if by_team
         else "contributions c"
     )
+    where = f"t.team_id = {sql.bind(q.team)}" if q.team and by_team else "true"
     grouped = (
         f"WITH p AS ("
         f" SELECT * FROM unnest({grains}::text[], {starts}::timestamptz[], "
         f"  {ends}::timestamptz[], {signs}::int[], {buckets}::date[]) "
         f"  AS p(grain, t_from, t_to, sign, bucket)"
-        f"), contributions AS ("
-        # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
-        # one rollup row (an advocate's day or month) is far below 2^31 per figure.
-        f" SELECT p.bucket, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
-        f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
-        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
-        # One rollup period per piece row, read by a primary-key lookup per row
-        # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
-        f" FROM p CROSS JOIN LATERAL (SELECT * FROM share_rollups r WHERE r.grain = p.grain "
-        f"  AND r.period_start = p.t_from AND {rolled.condition} OFFSET 0) AS r "
-        f" WHERE p.grain <> 'raw' "
-        f" UNION ALL "
-        f" SELECT p.bucket, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
-        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
-        f"  (p.sign * s.reshares)::int "
-        f" FROM p CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= p.t_from "
-        f"  AND s.posted_at < p.t_to AND {raw.condition} OFFSET 0) AS s "
-        f" WHERE p.grain = 'raw'"
-        f") "
+        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'bucket')}) "
         f"SELECT c.bucket, {who} AS contributor, sum(c.shares) AS shares, "
         f" sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
         f" sum(c.comments) AS comments, sum(c.reshares) AS reshares, "
         f" sum(c.clicks + c.reactions + c.comments + c.reshares) AS engagement "
-        f"FROM {source} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
+        f"FROM {source} WHERE {where} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
     )
     return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
+
+
+def _scope(q: KpiQuery, by_team: bool) -> str:
+    """The `contributor_rollups.scope` holding the report's filters (see 0006)."""
+    network = f"n:{q.network}" if q.network else ""
+    if q.team and not by_team:
+        return f"t:{q.team}|{network}" if network else f"t:{q.team}"
+    return network
+
+
+async def _top_from_ranked(
+    conn: asyncpg.Connection,
+    q: KpiQuery,
+    ranges: list[tuple[date | None, Ranked]],
+    *,
+    by_team: bool,
+    order: str,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Top `limit` per bucket from its ranked period P (see 0006).
+
+    A contributor's figure is its P row (M) plus its slivers (D, only for the set A
+    of contributors with shares in them). P's rows are read in the report's order
+    (figure DESC, contributor) down to depth `limit` + |A-: contributors whose
+    slivers lower them|; B is the lowest figure read. At least `limit` rows read
+    rank above every unread row outside A, and an unread contributor of A has a
+    figure <= B + D, so with V the `limit`-th best figure among the rows read, only
+    contributors of A with B + D >= V need their P row looked up (a handful: D is a
+    few hours' shares).
+    """
+    rank = "engagement" if order == "engagement" else "shares"
+    sql = Sql()
+    tenant = sql.bind(q.tenant_id)
+    kind = sql.bind("team" if by_team else "advocate")
+    scope = sql.bind(_scope(q, by_team))
+    labels = sql.bind([b for b, _ in ranges])
+    m_grains = sql.bind([r.grain.value for _, r in ranges])
+    m_starts = sql.bind([r.start for _, r in ranges])
+    slivers = [(i, p) for i, (_, r) in enumerate(ranges, 1) for s in r.slivers for p in periods(s)]
+    p_idx = sql.bind([i for i, _ in slivers])
+    p_grains = sql.bind([p.grain.value for _, p in slivers])
+    p_from = sql.bind([p.start for _, p in slivers])
+    p_to = sql.bind([p.end for _, p in slivers])
+    p_signs = sql.bind([p.sign for _, p in slivers])
+    limit_param = sql.bind(limit)
+    who = "t.team_id" if by_team else "c.advocate_id"
+    source = (
+        "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
+        if by_team
+        else "contributions c"
+    )
+    # Teams filtered by a team: that team's own row only.
+    team = sql.bind(q.team) if q.team and by_team else None
+    only = f"t.team_id = {team}" if team else "true"
+    only_row = f"r.contributor = {team}" if team else "true"
+    period_row = (
+        f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
+        f"AND r.kind = {kind} AND r.scope = {scope}"
+    )
+    engagement = "{0}clicks + {0}reactions + {0}comments + {0}reshares"
+    figure = "shares" if rank == "shares" else engagement.format("")
+    figures = "shares, clicks, reactions, comments, reshares"
+    query = (
+        f"WITH m AS ("
+        f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[]) "
+        f"  WITH ORDINALITY AS m(grain, period_start, idx)"
+        f"), p AS ("
+        f" SELECT * FROM unnest({p_idx}::int[], {p_grains}::text[], {p_from}::timestamptz[], "
+        f"  {p_to}::timestamptz[], {p_signs}::int[]) AS p(idx, grain, t_from, t_to, sign)"
+        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'idx')}"
+        f"), delta AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
+        f"   sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
+        f"   sum(c.comments) AS comments, sum(c.reshares) AS reshares "
+        f"  FROM {source} WHERE {only} GROUP BY 1, 2) AS grouped"
+        f"), lowered AS ("
+        f" SELECT idx, count(*) AS n FROM delta WHERE d < 0 OR shares < 0 GROUP BY 1"
+        f"), lowest AS MATERIALIZED ("
+        f" SELECT l.idx, l.grain, l.period_start, "
+        f"  {limit_param} + coalesce(lowered.n, 0) AS depth "
+        f" FROM m AS l LEFT JOIN lowered ON lowered.idx = l.idx"
+        f"), read AS MATERIALIZED ("
+        f" SELECT l.idx, r.contributor, r.shares, r.clicks, r.reactions, r.comments, "
+        f"  r.reshares, r.{rank} AS figure "
+        f" FROM lowest l CROSS JOIN LATERAL ("
+        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
+        f"  AND r.shares > 0 ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
+        # B: the lowest figure read (0 when the period had fewer rows: all were read).
+        f"), floors AS ("
+        f" SELECT l.idx, CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b "
+        f" FROM lowest l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
+        f"), top AS MATERIALIZED ("
+        f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
+        f"  r.clicks + coalesce(d.clicks, 0) AS clicks, "
+        f"  r.reactions + coalesce(d.reactions, 0) AS reactions, "
+        f"  r.comments + coalesce(d.comments, 0) AS comments, "
+        f"  r.reshares + coalesce(d.reshares, 0) AS reshares "
+        f" FROM read r "
+        f" LEFT JOIN delta d ON d.idx = r.idx AND d.contributor = r.contributor"
+        f"), nth AS ("
+        f" SELECT idx, min(v) AS v FROM (SELECT idx, {figure} AS v, row_number() OVER ("
+        f"  PARTITION BY idx ORDER BY {figure} DESC) AS n FROM top WHERE shares <> 0) AS x "
+        f" WHERE n <= {limit_param} GROUP BY idx HAVING count(*) = {limit_param}"
+        # D a contributor of A needs to reach V from B or below.
+        f"), cut AS MATERIALIZED ("
+        f" SELECT l.idx, l.grain, l.period_start, nth.v - f.b AS need "
+        f" FROM lowest l JOIN floors f ON f.idx = l.idx LEFT JOIN nth ON nth.idx = l.idx"
+        # Unread contributors of A that could still reach the top: their P row.
+        f"), extra AS ("
+        f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "
+        f"  coalesce(r.clicks, 0) + d.clicks AS clicks, "
+        f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
+        f"  coalesce(r.comments, 0) + d.comments AS comments, "
+        f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
+        f" FROM delta d JOIN cut l ON l.idx = d.idx "
+        f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
+        f" WHERE (l.need IS NULL OR d.d >= l.need) "
+        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
+        f"  AND t.contributor = d.contributor)"
+        f"), candidates AS ("
+        f" SELECT idx, contributor, {figures} FROM top WHERE shares <> 0 "
+        f" UNION ALL SELECT idx, contributor, {figures} FROM extra WHERE shares <> 0"
+        f") "
+        f"SELECT ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
+        f" {engagement.format('')} AS engagement "
+        f"FROM (SELECT *, row_number() OVER (PARTITION BY idx "
+        f"  ORDER BY {figure} DESC, contributor) AS rank FROM candidates) AS ranked "
+        f"WHERE rank <= {limit_param} ORDER BY idx, rank"
+    )
+    return list(await conn.fetch(query, *sql.args))
 
 
 async def _top_contributors_from_shares(

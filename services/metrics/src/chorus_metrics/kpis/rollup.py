@@ -26,6 +26,14 @@ class Grain(StrEnum):
     MONTH = "month"
 
 
+class Period(StrEnum):
+    """Grains of `contributor_rollups` (ranked per period)."""
+
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
 @dataclass(frozen=True)
 class Piece:
     grain: Grain
@@ -108,3 +116,67 @@ def periods(piece: Piece) -> list[Piece]:
         out.append(Piece(piece.grain, start, end, piece.sign))
         start = end
     return out
+
+
+def _floor_week(t: datetime) -> datetime:
+    day = _floor_day(t)
+    return day - timedelta(days=day.weekday())
+
+
+def _floor_year(t: datetime) -> datetime:
+    return _floor_month(t).replace(month=1)
+
+
+def _next(t: datetime, grain: Period) -> datetime:
+    if grain is Period.WEEK:
+        return t + timedelta(days=7)
+    if grain is Period.MONTH:
+        return _next_month(t)
+    return t.replace(year=t.year + 1)
+
+
+_FLOOR = {Period.WEEK: _floor_week, Period.MONTH: _floor_month, Period.YEAR: _floor_year}
+
+
+def _nearest(t: datetime, grain: Period) -> datetime:
+    floor = _FLOOR[grain](t)
+    after = _next(floor, grain)
+    return after if after - t <= t - floor else floor
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A range read as one ranked rollup period plus signed slivers (rollup pieces)."""
+
+    grain: Period
+    start: datetime
+    slivers: list[Piece]
+
+
+# A ranked period is read only when its slivers are small: every contributor with a
+# share in them is read exactly (a primary-key lookup each). 5% of the period, or a
+# zone's offset at both edges of a week (up to 14 h each).
+_MAX_SLIVERS = 0.05
+_MIN_SLIVERS_ALLOWED = timedelta(hours=28)
+
+
+def ranked(start: datetime, end: datetime) -> Ranked | None:
+    """[start, end) as one UTC week, month or year whose nearest boundaries to both
+    edges are one period apart, ± the slivers to the true edges (small: see
+    `_MAX_SLIVERS`), each cut into rollup pieces. None when no period is that close."""
+    if end <= start:
+        return None
+    for grain in (Period.WEEK, Period.MONTH, Period.YEAR):
+        near_start, near_end = _nearest(start, grain), _nearest(end, grain)
+        if near_start >= near_end or _next(near_start, grain) != near_end:
+            continue
+        allowed = max((near_end - near_start) * _MAX_SLIVERS, _MIN_SLIVERS_ALLOWED)
+        if abs(start - near_start) + abs(end - near_end) > allowed:
+            return None
+        slivers: list[Piece] = []
+        for lo, hi, sign in ((start, near_start, 1), (near_start, start, -1),
+                             (near_end, end, 1), (end, near_end, -1)):  # fmt: skip
+            if lo < hi:
+                slivers += [Piece(p.grain, p.start, p.end, p.sign * sign) for p in pieces(lo, hi)]
+        return Ranked(grain, near_start, slivers)
+    return None
