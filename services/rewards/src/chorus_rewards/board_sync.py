@@ -105,13 +105,16 @@ _METRICS = len(METRICS)
 
 def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: set[int]) -> None:
     """Record the row's current value of `slots` (in the row's current buckets)."""
-    values, reached, buckets = row.values, row.reached, row.buckets
-    for s in slots:
-        p = s // _METRICS
-        bucket = buckets[p - 1] if p else None
-        changes.set_slot(
-            row.tenant_id, tz, row.scope, s, bucket, row.advocate_id, values[s], reached[s]
-        )
+    changes.set_row(
+        row.tenant_id,
+        tz,
+        row.scope,
+        row.advocate_id,
+        slots,
+        row.buckets,
+        row.values,
+        row.reached,
+    )
 
 
 def _emit_rolled(
