@@ -16,7 +16,8 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
    is produced, and every 100 ms a probe event
    for a fresh advocate; a subscriber to the tenant's change channel sees the
    probe named in a notice and then reads the advocate's rank through the HTTP
-   API; freshness = API shows it - just before the probe was sent.
+   API; freshness = API shows it - just before the probe was sent. The service
+   process's own CPU per produced event is reported too (/proc; --workers 1).
 3. reads: a 1,000,000-advocate all-time board is loaded into Redis; top-10 and
    rank reads (half each) are timed (a) through the service layer in this
    process (`Leaderboards.top/standing` on the pipelined read connection, built by
@@ -440,8 +441,9 @@ def admin_headers(tenant: str) -> dict[str, str]:
 
 
 async def freshness(
-    args: argparse.Namespace, env: Env, prefix: str, port: int, rate: float
+    args: argparse.Namespace, env: Env, prefix: str, service: Service, rate: float
 ) -> dict[str, Any]:
+    port = service.port
     tenant = env.tenants[0]
     workload = Workload(prefix, env.tenants, args.advocates, random.Random(int(rate)))
     producer = AIOKafkaProducer(bootstrap_servers=args.bootstrap, acks=1, linger_ms=0)
@@ -489,10 +491,14 @@ async def freshness(
     watcher = asyncio.create_task(watch())
     try:
         await asyncio.sleep(3)  # let the service join its group and catch up
+        cpu0 = service.cpu_seconds()
         count = await stream()
         deadline = time.monotonic() + 10
         while len(seen) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)  # stragglers: the watcher records them
+        # The service's own CPU per produced event (consuming, plus the probes' reads):
+        # unlike the latencies, it hardly depends on how busy the machine is.
+        cpu_us = (service.cpu_seconds() - cpu0) / max(count + len(sent), 1) * 1e6
     finally:
         stop.set()
         await watcher
@@ -508,6 +514,7 @@ async def freshness(
         "p50": percentile(latencies, 50),
         "p99": percentile(latencies, 99),
         "max": max(latencies, default=float("nan")),
+        "service_cpu_us": cpu_us if args.workers == 1 else None,
     }
 
 
@@ -699,7 +706,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
             f"   at {f['rate']:,.0f} events/s for {args.freshness_seconds:.0f}s: "
             f"{f['seen']}/{f['probes']} probes seen; p50 {f['p50'] * 1000:.0f} ms, p99 "
             f"{f['p99'] * 1000:.0f} ms, max {f['max'] * 1000:.0f} ms; target p99 <= "
-            f"{TARGET_FRESHNESS_P99:.0f} s: {'MET' if met else 'NOT MET'}"
+            f"{TARGET_FRESHNESS_P99:.0f} s: {'MET' if met else 'NOT MET'}; service CPU "
+            f"{_us(f.get('service_cpu_us'))} us/event"
         )
     r = results.get("reads")
     if r:
@@ -763,7 +771,7 @@ async def run(args: argparse.Namespace) -> int:
                 await ensure_topics(args.bootstrap, topics + [f"{t}.dlq" for t in topics], 3)
                 async with service_process(args, env, prefix, consume=True) as service:
                     print(f"freshness at {rate:,.0f} events/s ...", flush=True)
-                    found = await freshness(args, env, prefix, service.port, rate)
+                    found = await freshness(args, env, prefix, service, rate)
                     results["freshness"].append(found)
         if "reads" in phases:
             # Reads alone: this service process consumes nothing.
