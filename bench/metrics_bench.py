@@ -389,7 +389,7 @@ async def load_kpi_tenant(pool: asyncpg.Pool, tenant: str, shares: int, engageme
             advocates,
         )
         log.info("shares and rollups loaded at %.1fs", time.perf_counter() - started)
-        for table in ("shares", "share_rollups", "clicks", "reported"):
+        for table in ("shares", "share_rollups", "contributor_rollups", "clicks", "reported"):
             await conn.execute(f"VACUUM ANALYZE {table}")
     return time.perf_counter() - started
 
