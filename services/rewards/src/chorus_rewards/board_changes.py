@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -16,6 +17,7 @@ from chorus_rewards.scoring import encode_score
 from chorus_rewards.standings import bucket_start_ms, expire_at
 
 NOTICE_MAX_ADVOCATES = 500
+_METRICS = len(METRICS)
 
 
 @lru_cache(maxsize=65_536)
@@ -62,6 +64,36 @@ class BoardChanges:
             if expires is not None:
                 self.expiry[key] = expires
         members[advocate_id] = encode_score(value, reached_ms, start_ms)
+
+    def set_row(
+        self,
+        tenant_id: str,
+        tz: ZoneInfo,
+        scope: str,
+        advocate_id: str,
+        slots: Iterable[int],
+        buckets: Sequence[int | None],
+        values: Sequence[int],
+        reached: Sequence[int],
+    ) -> None:
+        """`set_slot` for several slots of one standings row (its current buckets): the
+        consumer's hot path, with the tenant's boards and the lookups bound once."""
+        boards = self.scores.get(tenant_id)
+        if boards is None:
+            boards = self.scores[tenant_id] = {}
+        now, expiry = self.now, self.expiry
+        for s in slots:
+            p = s // _METRICS
+            bucket = buckets[p - 1] if p else None
+            key, start_ms, expires = _target(tenant_id, scope, s, bucket, tz)
+            if expires is not None and expires <= now:
+                continue
+            members = boards.get(key)
+            if members is None:
+                members = boards[key] = {}
+                if expires is not None:
+                    expiry[key] = expires
+            members[advocate_id] = encode_score(values[s], reached[s], start_ms)
 
     def set_cell(
         self,

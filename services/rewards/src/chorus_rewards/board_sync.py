@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from redis.asyncio import Redis
@@ -49,12 +50,14 @@ async def update_standings(
     scoped = [(e, scopes_of(e.team_ids, e.hashtags)) for e in earning]
     keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
     rows = await repo.load(conn, keys)
-    # The last value of each changed cell in this batch: (tenant, advocate, scope, slot,
-    # bucket) -> (value, reach time). A cell whose bucket the row rolls past later in the
-    # batch keeps its final value here, which is what its board must show.
-    cells: dict[tuple[str, str, str, int, int | None], tuple[int, int]] = {}
+    changes = BoardChanges()
+    # Slots of each row changed by this batch, emitted once from the row's final state
+    # after the fold (most rows take one entry per batch; a per-cell record of every
+    # intermediate value cost more than the fold itself). A row that rolls a period into
+    # a newer bucket first emits the cells it changed in the older one (`_emit_rolled`).
+    dirty: dict[repo.StandingKey, set[int]] = {}
     late: set[tuple[repo.StandingKey, int, int]] = set()
-    metrics_count = len(METRICS)
+    points_only: dict[str, bool] = {}
     for entry, scopes in scoped:
         tz = contexts[entry.tenant_id].tz
         buckets = buckets_of(entry.occurred_at, tz).as_tuple()
@@ -65,20 +68,25 @@ async def update_standings(
             row = rows.get(key)
             if row is None:
                 row = rows[key] = Standing(*key)
+            marks = dirty.get(key)
+            if marks is None:
+                marks = dirty[key] = set()
+            elif marks:
+                _emit_rolled(changes, tz, row, buckets, marks)
             changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
-            points_only = not ranks_metric(scope, 1)
-            for s in changed:
-                if not points_only or s % metrics_count == 0:
-                    p = s // metrics_count
-                    bucket = row.buckets[p - 1] if p else None
-                    cells[(*key, s, bucket)] = (row.values[s], row.reached[s])
+            only_points = points_only.get(scope)
+            if only_points is None:
+                only_points = points_only[scope] = not ranks_metric(scope, 1)
+            if only_points:
+                marks.update(s for s in changed if s % _METRICS == 0)
+            else:
+                marks.update(changed)
             for p, bucket in late_cells:
                 late.add((key, p, bucket))
     await repo.save(conn, [rows[k] for k in keys])
-    changes = BoardChanges()
-    for (tenant_id, advocate_id, scope, s, bucket), (value, reached) in cells.items():
-        tz = contexts[tenant_id].tz
-        changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, value, reached)
+    for key, marks in dirty.items():
+        if marks:
+            _emit(changes, contexts[key[0]].tz, rows[key], marks)
     for (tenant_id, advocate_id, scope), p, bucket in sorted(late):
         tz = contexts[tenant_id].tz
         period = PERIODS[p]
@@ -87,9 +95,45 @@ async def update_standings(
         metrics.LATE_BUCKETS.inc()
         for m, (total, last) in enumerate(sums):
             if last is not None and ranks_metric(scope, m):
-                s = p * metrics_count + m
+                s = p * _METRICS + m
                 changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, total, last)
     return changes
+
+
+_METRICS = len(METRICS)
+
+
+def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: set[int]) -> None:
+    """Record the row's current value of `slots` (in the row's current buckets)."""
+    changes.set_row(
+        row.tenant_id,
+        tz,
+        row.scope,
+        row.advocate_id,
+        slots,
+        row.buckets,
+        row.values,
+        row.reached,
+    )
+
+
+def _emit_rolled(
+    changes: BoardChanges,
+    tz: ZoneInfo,
+    row: Standing,
+    buckets: tuple[int, int, int],
+    marks: set[int],
+) -> None:
+    """Before `row` moves a period to a newer bucket, record the final values of the cells
+    this batch changed in the older one (their board must show them) and forget them."""
+    for p in range(1, len(PERIODS)):
+        held = row.buckets[p - 1]
+        if held is None or buckets[p - 1] <= held:
+            continue
+        rolled = {s for s in marks if s // _METRICS == p}
+        if rolled:
+            _emit(changes, tz, row, rolled)
+            marks -= rolled
 
 
 class BoardWriter:

@@ -160,17 +160,24 @@ async def save_progress(conn: asyncpg.Connection, progress: Sequence[ShareProgre
 
 
 async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[CapKey, int]:
-    keys = sorted(set(keys))
+    """Cap usage of `keys`, asked for as (tenant, advocate, day) x actions: an engagement
+    event needs every action of its day, so this sends about a fifth of the array elements
+    (asyncpg checks each one); Postgres forms the full keys, and the rows of pairs nobody
+    asked for (an action of a share's day) are dropped here."""
+    wanted = set(keys)
+    days = sorted({(k[0], k[1], k[3]) for k in wanted})
     rows = await conn.fetch(
         "SELECT c.tenant_id, c.advocate_id, c.action, c.day, c.granted FROM cap_usage c "
-        "JOIN unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS k(t, v, a, d) "
-        "ON c.tenant_id = k.t AND c.advocate_id = k.v AND c.action = k.a AND c.day = k.d",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
-        [k[3] for k in keys],
+        "JOIN (unnest($1::text[], $2::text[], $3::int[]) AS k(t, v, d) "
+        "CROSS JOIN unnest($4::text[]) AS a(a)) "
+        "ON c.tenant_id = k.t AND c.advocate_id = k.v AND c.action = a.a AND c.day = k.d",
+        [d[0] for d in days],
+        [d[1] for d in days],
+        [d[2] for d in days],
+        sorted({k[2] for k in wanted}),
     )
-    return {(r["tenant_id"], r["advocate_id"], r["action"], r["day"]): r["granted"] for r in rows}
+    found = ((r["tenant_id"], r["advocate_id"], r["action"], r["day"], r["granted"]) for r in rows)
+    return {(t, v, a, d): g for t, v, a, d, g in found if (t, v, a, d) in wanted}
 
 
 async def save_caps(conn: asyncpg.Connection, usage: dict[CapKey, int]) -> None:

@@ -16,20 +16,30 @@ StandingKey = tuple[str, str, str]
 _EARNING = [k.value for k in EARNING_KINDS]
 
 
-_BUCKETS = struct.Struct(">3i")
-_SLOTS = struct.Struct(f">{SLOTS}q")
+_ROW = struct.Struct(f">3i{2 * SLOTS}q")
+"""buckets || vals || reached: one value per row each way, split or joined by Postgres
+(three columns cost three array elements per row for asyncpg to check and encode)."""
+_VALS = slice(3, 3 + SLOTS)
+_REACHED = slice(3 + SLOTS, 3 + 2 * SLOTS)
+assert _ROW.size == 12 + 2 * 96  # the byte offsets written out in `save`
 
 
 def _unpack(row: Any) -> Standing:
-    buckets: list[int | None] = [None if b < 0 else b for b in _BUCKETS.unpack(row["buckets"])]
+    fields = _ROW.unpack(row["packed"])
+    m, w, d = fields[0], fields[1], fields[2]
     return Standing(
         row["tenant_id"],
         row["advocate_id"],
         row["scope"],
-        buckets,
-        list(_SLOTS.unpack(row["vals"])),
-        list(_SLOTS.unpack(row["reached"])),
+        [None if m < 0 else m, None if w < 0 else w, None if d < 0 else d],
+        list(fields[_VALS]),
+        list(fields[_REACHED]),
     )
+
+
+def _pack(row: Standing) -> bytes:
+    m, w, d = (-1 if b is None else b for b in row.buckets)
+    return _ROW.pack(m, w, d, *row.values, *row.reached)
 
 
 async def load(
@@ -37,7 +47,7 @@ async def load(
 ) -> dict[StandingKey, Standing]:
     keys = sorted(set(keys))
     rows = await conn.fetch(
-        "SELECT s.tenant_id, s.advocate_id, s.scope, s.buckets, s.vals, s.reached "
+        "SELECT s.tenant_id, s.advocate_id, s.scope, s.buckets || s.vals || s.reached AS packed "
         "FROM standings s JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(t, v, s) "
         "ON s.tenant_id = k.t AND s.advocate_id = k.v AND s.scope = k.s",
         [k[0] for k in keys],
@@ -53,15 +63,14 @@ async def save(conn: asyncpg.Connection, rows: Sequence[Standing]) -> None:
         return
     await conn.execute(
         "INSERT INTO standings (tenant_id, advocate_id, scope, buckets, vals, reached) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], "
-        "$6::bytea[]) ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET "
+        "SELECT t, v, s, substr(p, 1, 12), substr(p, 13, 96), substr(p, 109, 96) "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS u(t, v, s, p) "
+        "ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET "
         "buckets = excluded.buckets, vals = excluded.vals, reached = excluded.reached",
         [r.tenant_id for r in rows],
         [r.advocate_id for r in rows],
         [r.scope for r in rows],
-        [_BUCKETS.pack(*(-1 if b is None else b for b in r.buckets)) for r in rows],
-        [_SLOTS.pack(*r.values) for r in rows],
-        [_SLOTS.pack(*r.reached) for r in rows],
+        [_pack(r) for r in rows],
     )
 
 
@@ -74,8 +83,8 @@ async def replace_tenant(
 
 async def tenant_rows(conn: asyncpg.Connection, tenant_id: str) -> list[Standing]:
     rows = await conn.fetch(
-        "SELECT tenant_id, advocate_id, scope, buckets, vals, reached FROM standings "
-        "WHERE tenant_id = $1",
+        "SELECT tenant_id, advocate_id, scope, buckets || vals || reached AS packed "
+        "FROM standings WHERE tenant_id = $1",
         tenant_id,
     )
     return [_unpack(r) for r in rows]
