@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from chorus_devstack.pg_admin import check_identifier, render_conf, with_database
+from chorus_devstack.plugin import on_test_database
 from chorus_devstack.settings import DEFAULT_KAFKA_BOOTSTRAP, explicit_endpoint
 
 
@@ -37,3 +38,17 @@ def test_postgres_listens_on_loopback_with_our_port_and_socket_dir() -> None:
     assert "listen_addresses = '127.0.0.1'" in conf
     assert "port = 15432" in conf
     assert "unix_socket_directories = '/s/run'" in conf
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("redis://127.0.0.1:16379/0", "redis://127.0.0.1:16379/1"),
+        ("redis://127.0.0.1:16379", "redis://127.0.0.1:16379/1"),
+        ("redis://:pw@10.0.0.5:6379/", "redis://:pw@10.0.0.5:6379/1"),
+        ("redis://127.0.0.1:16379/7", "redis://127.0.0.1:16379/7"),
+    ],
+)
+def test_tests_use_their_own_redis_database_unless_one_is_chosen(given: str, used: str) -> None:
+    assert on_test_database(given) == used

@@ -18,6 +18,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -63,7 +64,25 @@ def kafka_bootstrap(infra: Infra) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url(infra: Infra) -> str:
-    return infra.endpoints.redis_url
+    return on_test_database(infra.endpoints.redis_url)
+
+
+TEST_REDIS_DB = 1
+
+
+def on_test_database(url: str) -> str:
+    """`url` on Redis database 1 when it names the default one.
+
+    The tests share the engines they find, and services started by `make up` may be
+    running on them: those consume the test tenants' events too and would write the
+    tenants' leaderboards into the shared keyspace from their own database, under
+    the keys the tests read (and the Redis fault test flushes its database). On
+    database 1 neither side sees the other's keys.
+    """
+    parts = urlsplit(url)
+    if parts.path.strip("/") not in ("", "0"):
+        return url  # a database chosen on purpose
+    return urlunsplit(parts._replace(path=f"/{TEST_REDIS_DB}"))
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,6 @@ def run_promtool(args: Sequence[str], cwd: Path | None = None) -> subprocess.Com
     )
 
 
-
-
 @contextlib.asynccontextmanager
 async def running_prometheus(
     config: Path, workdir: Path, *, ready_timeout: float = 60.0

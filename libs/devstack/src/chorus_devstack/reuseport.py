@@ -64,10 +64,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def supervise(worker_cmd: list[str], workers: int) -> int:
-    children = [
-        subprocess.Popen(worker_cmd, preexec_fn=_die_with_parent)
-        for _ in range(workers)
-    ]
+    children = [subprocess.Popen(worker_cmd, preexec_fn=_die_with_parent) for _ in range(workers)]
     stopping = False
 
     def stop(_signum: int | None = None, _frame: FrameType | None = None) -> None:
