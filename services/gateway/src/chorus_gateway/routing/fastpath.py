@@ -26,21 +26,17 @@ by wrapping the app's `build_middleware_stack`, so the app stays a FastAPI app.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 import types
 import uuid
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
-from chorus_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from chorus_platform.observability.fast_path import FastPathTelemetry
 from chorus_platform.observability.logging import request_id_var
 from chorus_platform.problems import ProblemError, problem_response
 from fastapi import FastAPI
-from opentelemetry import propagate, trace
-from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
-from prometheus_client import Counter, Histogram
+from opentelemetry.trace import Status, StatusCode
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,7 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_TRACER = trace.get_tracer("chorus_gateway.proxy")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REQUEST_ID = b"x-request-id"
 
@@ -76,10 +71,10 @@ class ProxyFastPath:
         self.app = app
         self.fastapi_app = fastapi_app
         self.service = service
-        self.trace_ratio = trace_ratio
         self.guarded = GatewayGuard(_forward)
-        self._latency: dict[tuple[str, str], Histogram] = {}
-        self._counters: dict[tuple[str, str, int], Counter] = {}
+        self.telemetry = FastPathTelemetry(
+            service, trace_ratio=trace_ratio, tracer_name="chorus_gateway.proxy"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in FORWARDED_METHODS:
@@ -115,7 +110,7 @@ class ProxyFastPath:
             await send(message)
 
         try:
-            with self._span(method, route, headers, scope.get("server")) as span:
+            with self.telemetry.span(method, route, headers, scope.get("server")) as span:
                 try:
                     await self.guarded(scope, receive, send_with_id)
                 except Exception as exc:
@@ -129,52 +124,9 @@ class ProxyFastPath:
                     )(scope, receive, send)  # fmt: skip
                 span.set_attribute("http.response.status_code", status)
         finally:
-            self._requests(method, route, status).inc()
-            self._histogram(method, route).observe(time.perf_counter() - started)
+            self.telemetry.requests(method, route, status).inc()
+            self.telemetry.latency(method, route).observe(time.perf_counter() - started)
             request_id_var.reset(token)
-
-    def _requests(self, method: str, route: str, status: int) -> Counter:
-        key = (method, route, status)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = HTTP_REQUESTS.labels(self.service, method, route, str(status))
-            self._counters[key] = counter
-        return counter
-
-    def _histogram(self, method: str, route: str) -> Histogram:
-        key = (method, route)
-        histogram = self._latency.get(key)
-        if histogram is None:
-            histogram = HTTP_LATENCY.labels(self.service, method, route)
-            self._latency[key] = histogram
-        return histogram
-
-    def _span(
-        self,
-        method: str,
-        route: str,
-        headers: dict[bytes, bytes],
-        server: tuple[str, int | None] | None,
-    ) -> AbstractContextManager[Span]:
-        traceparent = headers.get(b"traceparent")
-        if traceparent is None and random.random() >= self.trace_ratio:
-            return nullcontext(INVALID_SPAN)
-        carrier = {"traceparent": traceparent.decode("latin-1")} if traceparent else {}
-        state = headers.get(b"tracestate")
-        if traceparent and state:
-            carrier["tracestate"] = state.decode("latin-1")
-        return _TRACER.start_as_current_span(
-            f"{method} {route}",
-            context=propagate.extract(carrier) if carrier else None,
-            kind=SpanKind.SERVER,
-            attributes={
-                "http.request.method": method,
-                "http.route": route,
-                # Which listener answered (semantic conventions): tells replicas apart.
-                **({"server.address": server[0]} if server else {}),
-                **({"server.port": server[1]} if server and server[1] is not None else {}),
-            },
-        )
 
 
 def _route_template(runtime: GatewayRuntime, path: str) -> str | None:

@@ -25,21 +25,18 @@ redirect fast path: by wrapping the app's `build_middleware_stack`.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import time
 import types
 import uuid
-from contextlib import AbstractContextManager, nullcontext
 
 from chorus_platform.identity import IDENTITY_HEADER, authenticate
-from chorus_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from chorus_platform.observability.fast_path import FastPathTelemetry
 from chorus_platform.observability.logging import request_id_var
 from chorus_platform.problems import ProblemError, problem_response
 from fastapi import FastAPI
-from opentelemetry import propagate, trace
-from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
-from prometheus_client import Counter, Histogram
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chorus_rewards.api.deps import is_admin
@@ -48,7 +45,6 @@ from chorus_rewards.api.read_params import BoardRead, parse_read
 from chorus_rewards.runtime import EXTRAS_KEY, RewardsRuntime
 
 log = logging.getLogger(__name__)
-_TRACER = trace.get_tracer("chorus_rewards.leaderboards")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _REQUEST_ID = b"x-request-id"
 _IDENTITY = IDENTITY_HEADER.lower().encode("latin-1")
@@ -62,9 +58,9 @@ class LeaderboardFastPath:
         self.app = app
         self.fastapi_app = fastapi_app
         self.service = service
-        self.trace_ratio = trace_ratio
-        self._latency: dict[str, Histogram] = {}
-        self._counters: dict[tuple[str, int], Counter] = {}
+        self.telemetry = FastPathTelemetry(
+            service, trace_ratio=trace_ratio, tracer_name="chorus_rewards.leaderboards"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         read = parse_read(scope) if scope["type"] == "http" else None
@@ -85,7 +81,7 @@ class LeaderboardFastPath:
         token = request_id_var.set(request_id)
         status = 500
         try:
-            with self._span(read.route, headers) as span:
+            with self.telemetry.span("GET", read.route, headers) as span:
                 try:
                     body = await self._answer(runtime, read, headers)
                 except ProblemError as exc:
@@ -120,8 +116,8 @@ class LeaderboardFastPath:
                     type_slug="internal", headers={"x-request-id": request_id},
                 )(scope, receive, send)  # fmt: skip
         finally:
-            self._requests(read.route, status).inc()
-            self._histogram(read.route).observe(time.perf_counter() - started)
+            self.telemetry.requests("GET", read.route, status).inc()
+            self.telemetry.latency("GET", read.route).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
     async def _answer(
@@ -143,36 +139,6 @@ class LeaderboardFastPath:
             identity, q, read.advocate_id, read.window, is_admin(identity)
         )
         return standing_body(found)
-
-    def _requests(self, route: str, status: int) -> Counter:
-        key = (route, status)
-        counter = self._counters.get(key)
-        if counter is None:
-            counter = HTTP_REQUESTS.labels(self.service, "GET", route, str(status))
-            self._counters[key] = counter
-        return counter
-
-    def _histogram(self, route: str) -> Histogram:
-        histogram = self._latency.get(route)
-        if histogram is None:
-            histogram = HTTP_LATENCY.labels(self.service, "GET", route)
-            self._latency[route] = histogram
-        return histogram
-
-    def _span(self, route: str, headers: dict[bytes, bytes]) -> AbstractContextManager[Span]:
-        traceparent = headers.get(b"traceparent")
-        if traceparent is None and random.random() >= self.trace_ratio:
-            return nullcontext(INVALID_SPAN)
-        carrier = {"traceparent": traceparent.decode("latin-1")} if traceparent else {}
-        state = headers.get(b"tracestate")
-        if traceparent and state:
-            carrier["tracestate"] = state.decode("latin-1")
-        return _TRACER.start_as_current_span(
-            f"GET {route}",
-            context=propagate.extract(carrier) if carrier else None,
-            kind=SpanKind.SERVER,
-            attributes={"http.request.method": "GET", "http.route": route},
-        )
 
 
 def install_leaderboard_fast_path(app: FastAPI, service: str, *, trace_ratio: float) -> None:
