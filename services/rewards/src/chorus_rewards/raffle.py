@@ -53,18 +53,55 @@ def normalise(entries: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
 
 
 def draw(seed: str, entries: Iterable[tuple[str, int]], winners: int) -> list[str]:
+    """The winners, as steps 1-4 above define them.
+
+    Step 3's walk costs O(entries) per draw; a Fenwick tree over the sorted pool
+    (a drawn entry's weight set to 0) finds the same entry, the first whose running
+    sum over the remaining entries exceeds `r`, in O(log entries): a raffle with
+    100,000 entries and 1,000 winners takes milliseconds instead of minutes.
+    """
     pool = normalise(entries)
+    tree = _PrefixSums([weight for _, weight in pool])
+    total = tree.total
     chosen: list[str] = []
     for k in range(min(winners, len(pool))):
-        r = uniform(seed, k, sum(weight for _, weight in pool))
-        running = 0
-        for i, (advocate, weight) in enumerate(pool):
-            running += weight
-            if r < running:
-                chosen.append(advocate)
-                del pool[i]
-                break
+        i = tree.first_exceeding(uniform(seed, k, total))
+        advocate, weight = pool[i]
+        chosen.append(advocate)
+        tree.add(i, -weight)
+        total -= weight
     return chosen
+
+
+class _PrefixSums:
+    """A Fenwick (binary indexed) tree of non-negative weights."""
+
+    def __init__(self, weights: Sequence[int]) -> None:
+        n = len(weights)
+        self.tree = [0, *weights]
+        for i in range(1, n + 1):  # O(n) build: push each node into its parent
+            parent = i + (i & -i)
+            if parent <= n:
+                self.tree[parent] += self.tree[i]
+        self.total = sum(weights)
+        self.top = 1 << n.bit_length() if n else 0
+
+    def add(self, index: int, delta: int) -> None:
+        i = index + 1
+        while i < len(self.tree):
+            self.tree[i] += delta
+            i += i & -i
+
+    def first_exceeding(self, r: int) -> int:
+        """The smallest index whose prefix sum (inclusive) exceeds `r`, for 0 <= r < total."""
+        position, step = 0, self.top
+        while step:
+            nxt = position + step
+            if nxt < len(self.tree) and self.tree[nxt] <= r:
+                position = nxt
+                r -= self.tree[nxt]
+            step >>= 1
+        return position  # the 1-based node position + 1, minus 1 for the 0-based index
 
 
 def entries_digest(entries: Sequence[tuple[str, int]]) -> str:

@@ -44,3 +44,37 @@ def test_verification_checks_the_seed_against_the_published_hash() -> None:
     assert good.winners == raffle.draw(SEED, entries, 1)
     assert raffle.verify("forged", entries, 1, raffle.seed_hash(SEED)).seed_matches_hash is False
     assert raffle.entries_digest(entries) == raffle.entries_digest(list(reversed(entries)))
+
+
+def _walk(seed: str, entries: list[tuple[str, int]], winners: int) -> list[str]:
+    """Steps 1-4 of the algorithm exactly as the module docstring words them."""
+    pool = raffle.normalise(entries)
+    chosen: list[str] = []
+    for k in range(min(winners, len(pool))):
+        r = raffle.uniform(seed, k, sum(weight for _, weight in pool))
+        running = 0
+        for i, (advocate, weight) in enumerate(pool):
+            running += weight
+            if r < running:
+                chosen.append(advocate)
+                del pool[i]
+                break
+    return chosen
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 9, 64, 300])
+def test_the_fast_draw_picks_what_the_documented_walk_picks(size: int) -> None:
+    import random
+
+    rng = random.Random(size)
+    for trial in range(20):
+        entries = [(f"adv-{i:04d}", rng.choice([0, 1, 1, 2, 5, 40])) for i in range(size)]
+        seed = f"{SEED}-{size}-{trial}"
+        assert raffle.draw(seed, entries, size + 2) == _walk(seed, entries, size + 2)
+
+
+def test_a_large_raffle_draws_quickly_and_without_repeats() -> None:
+    entries = [(f"adv-{i:06d}", 1 + i % 7) for i in range(100_000)]
+    winners = raffle.draw(SEED, entries, 1_000)
+    assert len(winners) == len(set(winners)) == 1_000
+    assert winners[:20] == _walk(SEED, entries[:], 20)
