@@ -28,9 +28,9 @@ from chorus_gateway.settings import GatewaySettings
 from chorus_metrics.app import build_spec as metrics_spec
 from chorus_metrics.settings import MetricsSettings
 from chorus_platform.app import create_service_app
-from chorus_rewards.app import build_spec as rewards_spec
+from chorus_rewards.app import create_app as create_rewards_app
 from chorus_rewards.settings import RewardsSettings
-from chorus_sharing.app import build_spec as sharing_spec
+from chorus_sharing.app import create_app as create_sharing_app
 from chorus_sharing.settings import SharingSettings
 from fastapi import FastAPI
 
@@ -63,17 +63,17 @@ async def stack(
     apps = {
         "content": create_service_app(content_spec(settings_for(
             ContentSettings, **engines, scheduler_poll_interval=0.2))),
-        "sharing": create_service_app(sharing_spec(settings_for(
+        "sharing": create_sharing_app(settings_for(
             SharingSettings, **engines, content_url=url["content"], click_salt="e2e-salt",
             public_link_base=url["gateway"], consumer_group=f"sharing-e2e-{run}",
-            scheduler_interval=0.2))),
+            scheduler_interval=0.2)),
         "metrics": create_service_app(metrics_spec(settings_for(
             MetricsSettings, **engines, shares_group=f"metrics-shares-e2e-{run}",
             ingest_group=f"metrics-ingest-e2e-{run}", content_group=f"metrics-content-e2e-{run}",
             flush_min_interval=0.2))),
-        "rewards": create_service_app(rewards_spec(settings_for(
+        "rewards": create_rewards_app(settings_for(
             RewardsSettings, **engines, consumer_group=f"rewards-e2e-{run}",
-            consumer_batch_timeout_ms=20))),
+            consumer_batch_timeout_ms=20)),
     }  # fmt: skip
     await start_groups_at_end(kafka_bootstrap, [f"{g}-e2e-{run}" for g in (
         "sharing", "metrics-shares", "metrics-ingest", "metrics-content", "rewards")])  # fmt: skip
