@@ -73,6 +73,23 @@ ACCESS: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/rewards/accounts/{advocate_id}/ledger"): EVERYONE,
     ("GET", "/v1/rewards/leaderboards/{metric}"): EVERYONE,
     ("GET", "/v1/rewards/leaderboards/{metric}/advocates/{advocate_id}"): EVERYONE,
+    ("GET", "/v1/rewards/accounts/{advocate_id}/badges"): EVERYONE,  # their own
+    ("GET", "/v1/rewards/catalogue"): EVERYONE,
+    ("POST", "/v1/rewards/catalogue"): {A},
+    ("PATCH", "/v1/rewards/catalogue/{item_id}"): {A},
+    ("POST", "/v1/rewards/redemptions"): EVERYONE,  # spending their own points
+    ("GET", "/v1/rewards/redemptions"): EVERYONE,  # their own; an admin sees all
+    ("POST", "/v1/rewards/redemptions/{redemption_id}/cancel"): EVERYONE,  # their own
+    ("POST", "/v1/rewards/redemptions/{redemption_id}/fulfil"): {A},
+    ("GET", "/v1/rewards/contests"): EVERYONE,
+    ("POST", "/v1/rewards/contests"): {A},
+    ("GET", "/v1/rewards/contests/{contest_id}"): EVERYONE,
+    ("GET", "/v1/rewards/contests/{contest_id}/standings"): EVERYONE,
+    ("GET", "/v1/rewards/contests/{contest_id}/audit"): EVERYONE,  # auditable by anyone
+    ("POST", "/v1/rewards/raffles"): {A},
+    ("GET", "/v1/rewards/raffles/{raffle_id}"): EVERYONE,
+    ("POST", "/v1/rewards/raffles/{raffle_id}/draw"): {A},
+    ("POST", "/v1/rewards/raffles/verify"): EVERYONE,  # anyone can recompute a draw
     ("GET", "/v1/directory/tenant"): {A},
     ("PATCH", "/v1/directory/tenant"): {A},
     ("GET", "/v1/directory/me"): EVERYONE,
@@ -141,7 +158,10 @@ async def _resources(org: Org) -> dict[str, str]:
     )
     return {"item_id": made.json()["id"], "team_id": team.json()["id"], "slug": "no-such-category",
             "share_id": "no-such-share", "network": "linkedin", "metric": "points",
-            "person_id": victim.json()["id"], "key_id": key.json()["id"]}  # fmt: skip
+            "person_id": victim.json()["id"], "key_id": key.json()["id"],
+            "contest_id": "00000000-0000-4000-8000-000000000001",
+            "raffle_id": "00000000-0000-4000-8000-000000000002",
+            "redemption_id": "00000000-0000-4000-8000-000000000003"}  # fmt: skip
 
 
 def _fill(template: str, ids: dict[str, str], caller_id: str) -> str:
