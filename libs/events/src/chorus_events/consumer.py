@@ -20,6 +20,10 @@ The contract a handler gets (`Handler`):
   committed state (`ZADD score`), never increments (`ZINCRBY`), so running it
   again — after a crash between commit and callback, or on replay — converges.
   Whatever a crash loses there is rebuilt from Postgres (the source of truth).
+  Callbacks run one at a time in commit order; a batch's callback runs while the
+  next batch's transaction does (its Redis round trips overlap Postgres work
+  instead of adding to it) and is finished before the next callback starts,
+  before a partition is revoked and before the runner stops.
 
 Errors: an undecodable or invalid message, or one the handler rejects
 (`RejectEvent` or any non-transient exception when handled alone), goes to
@@ -158,6 +162,8 @@ class ConsumerRunner:
         self._policy_seen: dict[tuple[str, int], int] = {}
         # The read-ahead: the next batch, fetched and decoded while this one commits.
         self._prefetch: asyncio.Task[_Fetched] | None = None
+        # The last committed batch's after-commit effect, still running; see `_defer`.
+        self._after_task: asyncio.Task[None] | None = None
         # Set when a batch held already-applied events; see `_apply_once`.
         self._expect_duplicates = False
         # Labelled children bound once: `.labels()` costs a lock and a dict lookup.
@@ -269,6 +275,7 @@ class ConsumerRunner:
         finally:
             CONSUMER_RUNNING.labels(self.service, self.config.group).set(0)
             await self._cancel_prefetch()
+            await self.settle_after_commit()
             await self._close()
 
     async def _cancel_prefetch(self) -> None:
@@ -475,8 +482,27 @@ class ConsumerRunner:
             for span in spans:
                 span.end()
         if after is not None:
-            await self._after_commit(after)
+            await self._defer(after)
         return []
+
+    async def _defer(self, after: AfterCommit) -> None:
+        """Start `after` once the previous batch's effect is done, without waiting for it.
+
+        One at a time, in commit order: an earlier batch's values never land after a
+        later batch's. Meanwhile the run loop goes on with the next batch, whose
+        transaction then overlaps this effect's round trips.
+        """
+        await self.settle_after_commit()
+        self._after_task = asyncio.create_task(
+            self._after_commit(after), name=f"after-commit-{self.config.group}"
+        )
+
+    async def settle_after_commit(self) -> None:
+        """Wait for the running after-commit effect, if any (it never raises)."""
+        task, self._after_task = self._after_task, None
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _after_commit(self, after: AfterCommit) -> None:
         """Run a committed batch's side effect, retrying it in place.
@@ -679,8 +705,9 @@ class _Fetched:
 class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     """Commit what was processed before partitions move to another consumer.
 
-    Waits for the batch in hand (the runner's lock) so its offsets are committed
-    by this member rather than re-read by the next owner. Never sleeps or retries.
+    Waits for the batch in hand (the runner's lock) and its after-commit effect, so
+    its offsets are committed by this member rather than re-read by the next owner.
+    Never sleeps or retries itself (the effect's own retries are bounded).
     """
 
     def __init__(self, runner: ConsumerRunner) -> None:
@@ -688,6 +715,8 @@ class _FlushOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self.runner._lock:
+            # The next owner's effects for these partitions must not race ours.
+            await self.runner.settle_after_commit()
             with contextlib.suppress(KafkaError):
                 await self.runner._commit(force=True)
 
