@@ -18,11 +18,12 @@ _EARNING = [k.value for k in EARNING_KINDS]
 
 
 _ROW = struct.Struct(f">3i{2 * SLOTS}q")
-"""buckets || vals || reached: one value per row each way, split or joined by Postgres
-(hex in the JSON rows sent by `save`, see `packed`)."""
+"""buckets || vals || reached: one value per row each way, split or joined by Postgres.
+`save` sends the rows' values end to end as ONE bytea (row i at byte i * 204), next to
+their keys as JSON rows (see `packed`): no per-row encoding on the client at all."""
 _VALS = slice(3, 3 + SLOTS)
 _REACHED = slice(3 + SLOTS, 3 + 2 * SLOTS)
-assert _ROW.size == 12 + 2 * 96  # the byte offsets written out in `save`
+assert _ROW.size == 204  # the byte offsets written out in `save`
 
 
 def _unpack(row: Any) -> Standing:
@@ -38,10 +39,11 @@ def _unpack(row: Any) -> Standing:
     )
 
 
-def _pack(row: Standing) -> tuple[str, str, str, str]:
-    m, w, d = (-1 if b is None else b for b in row.buckets)
-    packed = _ROW.pack(m, w, d, *row.values, *row.reached).hex()
-    return (row.tenant_id, row.advocate_id, row.scope, packed)
+def _pack(row: Standing) -> bytes:
+    m, w, d = row.buckets
+    if m is None or w is None or d is None:
+        m, w, d = (-1 if b is None else b for b in row.buckets)
+    return _ROW.pack(m, w, d, *row.values, *row.reached)
 
 
 async def load(
@@ -64,14 +66,17 @@ below Postgres's limits (jsonb: 256 MB)."""
 
 async def save(conn: asyncpg.Connection, standings: Sequence[Standing]) -> None:
     for i in range(0, len(standings), _SAVE_CHUNK):
+        chunk = standings[i : i + _SAVE_CHUNK]
         await conn.execute(
             "INSERT INTO standings (tenant_id, advocate_id, scope, buckets, vals, reached) "
-            "SELECT r->>0, r->>1, r->>2, substr(p, 1, 12), substr(p, 13, 96), "
-            "substr(p, 109, 96) FROM "
-            "jsonb_array_elements($1::text::jsonb) AS r, decode(r->>3, 'hex') AS p "
+            "SELECT r->>0, r->>1, r->>2, substr($2::bytea, at, 12), "
+            "substr($2::bytea, at + 12, 96), substr($2::bytea, at + 108, 96) "
+            "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS u(r, o), "
+            "LATERAL (SELECT (o::int - 1) * 204 + 1 AS at) AS x "
             "ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET "
             "buckets = excluded.buckets, vals = excluded.vals, reached = excluded.reached",
-            rows([_pack(st) for st in standings[i : i + _SAVE_CHUNK]]),
+            rows([(st.tenant_id, st.advocate_id, st.scope) for st in chunk]),
+            b"".join([_pack(st) for st in chunk]),
         )
 
 
