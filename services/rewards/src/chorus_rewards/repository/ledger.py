@@ -116,7 +116,7 @@ async def insert_shares(conn: asyncpg.Connection, shares: Sequence[NewShare]) ->
                 s.rewardable,
                 text_array(s.team_ids),
                 text_array(s.hashtags),
-                s.posted_at.isoformat(),
+                s.posted_at,
                 s.event_id,
             )
             for s in shares
@@ -230,7 +230,7 @@ async def insert_entries(conn: asyncpg.Connection, entries: Sequence[LedgerEntry
                 e.redemption_id,
                 text_array(e.team_ids),
                 text_array(e.hashtags),
-                e.occurred_at.isoformat(),
+                e.occurred_at,
             )
             for e in entries
         ),
