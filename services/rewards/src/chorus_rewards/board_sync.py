@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -34,7 +35,7 @@ from chorus_rewards import metrics, resp
 from chorus_rewards.accrual import EARNING_KINDS, LedgerEntry, TenantContext
 from chorus_rewards.board_changes import BoardChanges
 from chorus_rewards.boards import METRICS, ranks_metric, scopes_of
-from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, buckets_of
+from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, bucket_tuple
 from chorus_rewards.repository import standings as repo
 from chorus_rewards.standings import Standing, apply_entry, to_ms
 
@@ -47,7 +48,7 @@ async def update_standings(
     entries: Sequence[LedgerEntry],
 ) -> BoardChanges:
     earning = [e for e in entries if e.kind in EARNING_KINDS]
-    scoped = [(e, scopes_of(e.team_ids, e.hashtags)) for e in earning]
+    scoped = [(e, _scopes(e.team_ids, e.hashtags)) for e in earning]
     keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
     rows = await repo.load(conn, keys)
     changes = BoardChanges()
@@ -60,7 +61,7 @@ async def update_standings(
     points_only: dict[str, bool] = {}
     for entry, scopes in scoped:
         tz = contexts[entry.tenant_id].tz
-        buckets = buckets_of(entry.occurred_at, tz).as_tuple()
+        buckets = bucket_tuple(entry.occurred_at, tz)
         at_ms = to_ms(entry.occurred_at)
         deltas = entry.metric_deltas()
         for scope in scopes:
@@ -101,6 +102,13 @@ async def update_standings(
 
 
 _METRICS = len(METRICS)
+
+
+@lru_cache(maxsize=4096)
+def _scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> list[str]:
+    """`scopes_of`, remembered: advocates share a few team and hashtag combinations.
+    Callers only read the list."""
+    return scopes_of(team_ids, hashtags)
 
 
 def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: set[int]) -> None:
@@ -153,9 +161,10 @@ class BoardWriter:
     async def write(self, changes: BoardChanges) -> None:
         commands = []
         new_expiries = []
+        bulks: dict[str, bytes] = {}
         for boards in changes.scores.values():
             for key, members in boards.items():
-                commands.append(resp.zadd(key, members))
+                commands.append(resp.zadd(key, members, bulks))
                 expires = changes.expiry.get(key)
                 if expires is not None and key not in self._expiring:
                     commands.append(resp.command("EXPIREAT", key, expires))

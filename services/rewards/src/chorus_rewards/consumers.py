@@ -128,14 +128,21 @@ def _new_share(event_id: str, p: SharePosted) -> repo.NewShare:
 
 
 def _count(entries: Sequence[LedgerEntry]) -> None:
+    """Summed per label set first: a `labels()` lookup per entry cost more than the sums."""
+    points: dict[tuple[str, str], int] = {}
+    capped: dict[str, int] = {}
     for e in entries:
         if e.points:
-            sign = "awarded" if e.points > 0 else "taken_back"
-            metrics.POINTS.labels(e.kind.value, sign).inc(abs(e.points))
+            label = (e.kind.value, "awarded" if e.points > 0 else "taken_back")
+            points[label] = points.get(label, 0) + abs(e.points)
         for action, detail in e.breakdown.items():
             forfeited = detail.get("uncapped", 0) - detail.get("points", 0)
             if forfeited > 0 and detail.get("uncapped", 0) > 0:
-                metrics.CAPPED_POINTS.labels(action).inc(forfeited)
+                capped[action] = capped.get(action, 0) + forfeited
+    for (kind, sign), total in points.items():
+        metrics.POINTS.labels(kind, sign).inc(total)
+    for action, total in capped.items():
+        metrics.CAPPED_POINTS.labels(action).inc(total)
 
 
 class LedgerConsumer:
