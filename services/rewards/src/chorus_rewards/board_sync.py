@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -46,18 +46,61 @@ async def update_standings(
     conn: asyncpg.Connection,
     contexts: dict[str, TenantContext],
     entries: Sequence[LedgerEntry],
+    ledger_writes: Callable[[], Awaitable[None]] | None = None,
 ) -> BoardChanges:
+    """Fold `entries` into the standings rows, save them, return the board cells to write.
+
+    `ledger_writes`, when given, writes the batch's entries (and the rest of its ledger
+    effects) on `conn`: it is started once the rows are loaded and runs while the fold,
+    which is pure Python, does, so Postgres executes the batch's largest statement while
+    this process folds; it is awaited before `conn` is used again (the late cells below
+    are summed from the ledger and must see the batch's entries).
+    """
     earning = [e for e in entries if e.kind in EARNING_KINDS]
     scoped = [(e, _scopes(e.team_ids, e.hashtags)) for e in earning]
     keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
     rows = await repo.load(conn, keys)
+    writing = None
+    if ledger_writes is not None:
+        writing = asyncio.ensure_future(ledger_writes())
+        await asyncio.sleep(0)  # one step: the task sends its statement, then waits for it
+    try:
+        changes, late = _fold(contexts, scoped, rows)
+    finally:
+        if writing is not None:
+            await writing
+    await repo.save(conn, [rows[k] for k in keys])
+    for (tenant_id, advocate_id, scope), p, bucket in sorted(late):
+        tz = contexts[tenant_id].tz
+        period = PERIODS[p]
+        start, end = bucket_start(period, bucket, tz), bucket_end(period, bucket, tz)
+        sums = await repo.aggregate_cell(conn, tenant_id, advocate_id, scope, start, end)
+        metrics.LATE_BUCKETS.inc()
+        for m, (total, last) in enumerate(sums):
+            if last is not None and ranks_metric(scope, m):
+                s = p * _METRICS + m
+                changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, total, last)
+    return changes
+
+
+Late = set[tuple[repo.StandingKey, int, int]]
+"""(row key, period index, bucket) of cells older than their row's bucket."""
+
+
+def _fold(
+    contexts: dict[str, TenantContext],
+    scoped: list[tuple[LedgerEntry, list[str]]],
+    rows: dict[repo.StandingKey, Standing],
+) -> tuple[BoardChanges, Late]:
+    """Fold the entries into `rows` (creating missing ones); return the cells they changed
+    (from the rows' final state) and the late cells, still to be summed from the ledger."""
     changes = BoardChanges()
     # Slots of each row changed by this batch, emitted once from the row's final state
     # after the fold (most rows take one entry per batch; a per-cell record of every
     # intermediate value cost more than the fold itself). A row that rolls a period into
     # a newer bucket first emits the cells it changed in the older one (`_emit_rolled`).
     dirty: dict[repo.StandingKey, set[int]] = {}
-    late: set[tuple[repo.StandingKey, int, int]] = set()
+    late: Late = set()
     points_only: dict[str, bool] = {}
     for entry, scopes in scoped:
         tz = contexts[entry.tenant_id].tz
@@ -84,21 +127,10 @@ async def update_standings(
                 marks.update(changed)
             for p, bucket in late_cells:
                 late.add((key, p, bucket))
-    await repo.save(conn, [rows[k] for k in keys])
     for key, marks in dirty.items():
         if marks:
             _emit(changes, contexts[key[0]].tz, rows[key], marks)
-    for (tenant_id, advocate_id, scope), p, bucket in sorted(late):
-        tz = contexts[tenant_id].tz
-        period = PERIODS[p]
-        start, end = bucket_start(period, bucket, tz), bucket_end(period, bucket, tz)
-        sums = await repo.aggregate_cell(conn, tenant_id, advocate_id, scope, start, end)
-        metrics.LATE_BUCKETS.inc()
-        for m, (total, last) in enumerate(sums):
-            if last is not None and ranks_metric(scope, m):
-                s = p * _METRICS + m
-                changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, total, last)
-    return changes
+    return changes, late
 
 
 _METRICS = len(METRICS)

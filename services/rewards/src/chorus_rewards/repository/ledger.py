@@ -10,7 +10,7 @@ read-modify-write of the state below is safe without further locks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,30 +58,6 @@ async def lock_advocates(
         )
         for r in found
     }
-
-
-async def update_accounts(conn: asyncpg.Connection, accounts: Sequence[AccountRow]) -> None:
-    if not accounts:
-        return
-    await conn.execute(
-        "UPDATE accounts a SET balance = a.balance + (r->>2)::bigint, "
-        "earned = a.earned + (r->>3)::bigint, shares = (r->>4)::int, "
-        "streak_week = (r->>5)::int, streak_weeks = (r->>6)::int FROM "
-        "jsonb_array_elements($1::text::jsonb) AS r "
-        "WHERE a.tenant_id = r->>0 AND a.advocate_id = r->>1",
-        rows(
-            (
-                a.tenant_id,
-                a.advocate_id,
-                a.balance_delta,
-                a.earned_delta,
-                a.shares,
-                a.streak_week,
-                a.streak_weeks,
-            )
-            for a in accounts
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -147,29 +123,6 @@ async def load_progress(
     }
 
 
-async def save_progress(conn: asyncpg.Connection, progress: Sequence[ShareProgress]) -> None:
-    if not progress:
-        return
-    await conn.execute(
-        "INSERT INTO share_progress (tenant_id, share_id, advocate_id, sequence, counts, paid) "
-        "SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint[], (r->>5)::bigint[] "
-        "FROM jsonb_array_elements($1::text::jsonb) AS r "
-        "ON CONFLICT (tenant_id, share_id) DO UPDATE SET sequence = excluded.sequence, "
-        "counts = excluded.counts, paid = excluded.paid",
-        rows(
-            (
-                p.tenant_id,
-                p.share_id,
-                p.advocate_id,
-                p.sequence,
-                int_array(p.counts),
-                int_array(p.paid),
-            )
-            for p in progress
-        ),
-    )
-
-
 async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[CapKey, int]:
     """Cap usage of `keys`, asked for as (tenant, advocate, day) x actions: an engagement
     event needs every action of its day, so this sends about a fifth of the keys;
@@ -192,29 +145,49 @@ async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[Ca
     return {(t, v, a, d): g for t, v, a, d, g in found if (t, v, a, d) in wanted}
 
 
-async def save_caps(conn: asyncpg.Connection, usage: dict[CapKey, int]) -> None:
-    if not usage:
-        return
-    await conn.execute(
-        "INSERT INTO cap_usage (tenant_id, advocate_id, action, day, granted) "
-        "SELECT r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::int FROM "
-        "jsonb_array_elements($1::text::jsonb) AS r "
-        "ON CONFLICT (tenant_id, advocate_id, action, day) "
-        "DO UPDATE SET granted = excluded.granted",
-        rows((*k, usage[k]) for k in sorted(usage)),
-    )
-
-
 async def insert_entries(conn: asyncpg.Connection, entries: Sequence[LedgerEntry]) -> None:
-    """Append entries in one statement (the runner's tracking already deduplicated events)."""
-    if not entries:
+    """Append entries (the runner's tracking already deduplicated events)."""
+    await write_batch(conn, entries=entries)
+
+
+async def write_batch(
+    conn: asyncpg.Connection,
+    *,
+    entries: Sequence[LedgerEntry] = (),
+    progress: Sequence[ShareProgress] = (),
+    caps: Mapping[CapKey, int] | None = None,
+    accounts: Sequence[AccountRow] = (),
+) -> None:
+    """Append ledger entries and write share progress, cap usage and account deltas, in ONE
+    statement (data-modifying CTEs on four different tables): one round trip, and the
+    consumer folds standings while Postgres executes it (see `board_sync`)."""
+    caps = caps or {}
+    if not (entries or progress or caps or accounts):
         return
     await conn.execute(
-        "INSERT INTO ledger (tenant_id, advocate_id, kind, points, engagement, reach, breakdown, "
-        "rule_version, event_id, share_id, redemption_id, team_ids, hashtags, occurred_at) "
+        "WITH entries AS (INSERT INTO ledger (tenant_id, advocate_id, kind, points, "
+        "engagement, reach, breakdown, rule_version, event_id, share_id, redemption_id, "
+        "team_ids, hashtags, occurred_at) "
         "SELECT r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::int, (r->>5)::bigint, r->6, "
         "(r->>7)::int, r->>8, r->>9, (r->>10)::bigint, (r->>11)::text[], (r->>12)::text[], "
-        "(r->>13)::timestamptz FROM jsonb_array_elements($1::text::jsonb) AS r",
+        "(r->>13)::timestamptz FROM jsonb_array_elements($1::text::jsonb) AS r), "
+        "progress AS (INSERT INTO share_progress "
+        "(tenant_id, share_id, advocate_id, sequence, counts, paid) "
+        "SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint[], (r->>5)::bigint[] "
+        "FROM jsonb_array_elements($2::text::jsonb) AS r "
+        "ON CONFLICT (tenant_id, share_id) DO UPDATE SET sequence = excluded.sequence, "
+        "counts = excluded.counts, paid = excluded.paid), "
+        "caps AS (INSERT INTO cap_usage (tenant_id, advocate_id, action, day, granted) "
+        "SELECT r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::int "
+        "FROM jsonb_array_elements($3::text::jsonb) AS r "
+        "ON CONFLICT (tenant_id, advocate_id, action, day) "
+        "DO UPDATE SET granted = excluded.granted), "
+        "accounts AS (UPDATE accounts a SET balance = a.balance + (r->>2)::bigint, "
+        "earned = a.earned + (r->>3)::bigint, shares = (r->>4)::int, "
+        "streak_week = (r->>5)::int, streak_weeks = (r->>6)::int "
+        "FROM jsonb_array_elements($4::text::jsonb) AS r "
+        "WHERE a.tenant_id = r->>0 AND a.advocate_id = r->>1) "
+        "SELECT 1",
         rows(
             (
                 e.tenant_id,
@@ -233,5 +206,29 @@ async def insert_entries(conn: asyncpg.Connection, entries: Sequence[LedgerEntry
                 e.occurred_at,
             )
             for e in entries
+        ),
+        rows(
+            (
+                p.tenant_id,
+                p.share_id,
+                p.advocate_id,
+                p.sequence,
+                int_array(p.counts),
+                int_array(p.paid),
+            )
+            for p in progress
+        ),
+        rows((*k, caps[k]) for k in sorted(caps)),
+        rows(
+            (
+                a.tenant_id,
+                a.advocate_id,
+                a.balance_delta,
+                a.earned_delta,
+                a.shares,
+                a.streak_week,
+                a.streak_weeks,
+            )
+            for a in accounts
         ),
     )
