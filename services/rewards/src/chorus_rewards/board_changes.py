@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from chorus_rewards.boards import METRICS, Metric, board_key, changes_channel, tenant_prefix
 from chorus_rewards.periods import PERIODS, Period
 from chorus_rewards.scoring import TIE_BITS, TIE_MAX, VALUE_LIMIT, encode_score, reach_base
-from chorus_rewards.standings import bucket_start_ms, expire_at
+from chorus_rewards.standings import SLOTS_OF, bucket_start_ms, expire_at
 
 NOTICE_MAX_ADVOCATES = 500
 _METRICS = len(METRICS)
@@ -86,19 +86,20 @@ class BoardChanges:
         tz: ZoneInfo,
         scope: str,
         advocate_id: str,
-        slots: Iterable[int],
+        slots: int,
         buckets: Sequence[int | None],
         values: Sequence[int],
         reached: Sequence[int],
     ) -> None:
-        """`set_slot` for several slots of one standings row (its current buckets): the
-        consumer's hot path, with the tenant's boards and the lookups bound once."""
+        """`set_slot` for the slots in the mask `slots` (bit s = slot s) of one standings
+        row, in its current buckets: the consumer's hot path, with the tenant's boards and
+        the lookups bound once per period."""
         boards = self.scores.get(tenant_id)
         if boards is None:
             boards = self.scores[tenant_id] = {}
         now, expiry = self.now, self.expiry
         held = -1
-        for s in sorted(slots):
+        for s in SLOTS_OF[slots]:
             p = s // _METRICS
             if p != held:
                 held = p

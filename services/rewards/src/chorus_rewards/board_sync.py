@@ -37,7 +37,7 @@ from chorus_rewards.board_changes import BoardChanges
 from chorus_rewards.boards import METRICS, ranks_metric, scopes_of
 from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, bucket_tuple
 from chorus_rewards.repository import standings as repo
-from chorus_rewards.standings import Standing, apply_entry, to_ms
+from chorus_rewards.standings import PERIOD_MASKS, POINTS_MASK, Standing, apply_entry, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ def _fold(
     # after the fold (most rows take one entry per batch; a per-cell record of every
     # intermediate value cost more than the fold itself). A row that rolls a period into
     # a newer bucket first emits the cells it changed in the older one (`_emit_rolled`).
-    dirty: dict[repo.StandingKey, set[int]] = {}
+    dirty: dict[repo.StandingKey, int] = {}
+    """Slot mask per row (`standings.SLOTS_OF`)."""
     late: Late = set()
     points_only: dict[str, bool] = {}
     for entry, scopes in scoped:
@@ -112,19 +113,14 @@ def _fold(
             row = rows.get(key)
             if row is None:
                 row = rows[key] = Standing(*key)
-            marks = dirty.get(key)
-            if marks is None:
-                marks = dirty[key] = set()
-            elif marks:
-                _emit_rolled(changes, tz, row, buckets, marks)
+            marks = dirty.get(key, 0)
+            if marks:
+                marks = _emit_rolled(changes, tz, row, buckets, marks)
             changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
             only_points = points_only.get(scope)
             if only_points is None:
                 only_points = points_only[scope] = not ranks_metric(scope, 1)
-            if only_points:
-                marks.update(s for s in changed if s % _METRICS == 0)
-            else:
-                marks.update(changed)
+            dirty[key] = marks | (changed & POINTS_MASK if only_points else changed)
             for p, bucket in late_cells:
                 late.add((key, p, bucket))
     for key, marks in dirty.items():
@@ -143,8 +139,8 @@ def _scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> list[str]:
     return scopes_of(team_ids, hashtags)
 
 
-def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: set[int]) -> None:
-    """Record the row's current value of `slots` (in the row's current buckets)."""
+def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: int) -> None:
+    """Record the row's current value of the `slots` mask (in the row's current buckets)."""
     changes.set_row(
         row.tenant_id,
         tz,
@@ -162,18 +158,20 @@ def _emit_rolled(
     tz: ZoneInfo,
     row: Standing,
     buckets: tuple[int, int, int],
-    marks: set[int],
-) -> None:
+    marks: int,
+) -> int:
     """Before `row` moves a period to a newer bucket, record the final values of the cells
-    this batch changed in the older one (their board must show them) and forget them."""
+    this batch changed in the older one (their board must show them); return `marks`
+    without them."""
     for p in range(1, len(PERIODS)):
         held = row.buckets[p - 1]
         if held is None or buckets[p - 1] <= held:
             continue
-        rolled = {s for s in marks if s // _METRICS == p}
+        rolled = marks & PERIOD_MASKS[p]
         if rolled:
             _emit(changes, tz, row, rolled)
-            marks -= rolled
+            marks &= ~rolled
+    return marks
 
 
 class BoardWriter:
