@@ -47,7 +47,6 @@ async def update_standings(
     contexts: dict[str, TenantContext],
     entries: Sequence[LedgerEntry],
     ledger_writes: Callable[[], Awaitable[None]] | None = None,
-    preloaded: PreloadedStandings | None = None,
 ) -> BoardChanges:
     """Fold `entries` into the standings rows, save them, return the board cells to write.
 
@@ -55,19 +54,12 @@ async def update_standings(
     effects) on `conn`: it is started once the rows are loaded and runs while the fold,
     which is pure Python, does, so Postgres executes the batch's largest statement while
     this process folds; it is awaited before `conn` is used again (the late cells below
-    are summed from the ledger and must see the batch's entries). `preloaded` holds rows
-    `load_standings` loaded earlier in the transaction (the advocates' locks held since).
+    are summed from the ledger and must see the batch's entries).
     """
     earning = [e for e in entries if e.kind in EARNING_KINDS]
-    scoped = [(e, scopes(e.team_ids, e.hashtags)) for e in earning]
-    keys = {(e.tenant_id, e.advocate_id, s) for e, in_scopes in scoped for s in in_scopes}
-    if preloaded is None:
-        rows = await repo.load(conn, keys)
-    else:
-        asked, rows = preloaded
-        missing = keys - asked
-        if missing:
-            rows.update(await repo.load(conn, missing))
+    scoped = [(e, _scopes(e.team_ids, e.hashtags)) for e in earning]
+    keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
+    rows = await repo.load(conn, keys)
     writing = None
     if ledger_writes is not None:
         writing = asyncio.ensure_future(ledger_writes())
@@ -141,20 +133,10 @@ _METRICS = len(METRICS)
 
 
 @lru_cache(maxsize=4096)
-def scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> list[str]:
+def _scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> list[str]:
     """`scopes_of`, remembered: advocates share a few team and hashtag combinations.
     Callers only read the list."""
     return scopes_of(team_ids, hashtags)
-
-
-PreloadedStandings = tuple[set[repo.StandingKey], dict[repo.StandingKey, Standing]]
-"""(keys asked for, the rows of those found)."""
-
-
-async def load_standings(
-    conn: asyncpg.Connection, keys: set[repo.StandingKey]
-) -> PreloadedStandings:
-    return keys, await repo.load(conn, keys)
 
 
 def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: int) -> None:

@@ -8,7 +8,6 @@ The Redis side effects are returned as an `AfterCommit` (see `board_sync`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,18 +30,11 @@ from chorus_rewards.accrual import (
     cap_keys_for_share,
 )
 from chorus_rewards.badges import count_share, grant_badges
-from chorus_rewards.board_sync import (
-    BoardWriter,
-    PreloadedStandings,
-    load_standings,
-    scopes,
-    update_standings,
-)
+from chorus_rewards.board_sync import BoardWriter, update_standings
 from chorus_rewards.boards import normalize_hashtag
 from chorus_rewards.periods import buckets_of
 from chorus_rewards.repository import ledger as repo
 from chorus_rewards.repository.locks import lock_tenants_shared
-from chorus_rewards.repository.standings import StandingKey
 from chorus_rewards.rules import UNREWARDED_SHARE_NETWORKS
 from chorus_rewards.tenants import load_contexts
 
@@ -59,7 +51,6 @@ class BatchResult:
     caps: dict[CapKey, int] = field(default_factory=dict)
     accounts: list[repo.AccountRow] = field(default_factory=list)
     """Share progress, cap usage and account deltas this batch changed (not yet written)."""
-    standings: PreloadedStandings | None = None
 
 
 async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]) -> BatchResult:
@@ -82,13 +73,10 @@ async def write_effects(conn: asyncpg.Connection, result: BatchResult) -> None:
     _count(result.entries)
 
 
-async def accrue_events(
-    conn: asyncpg.Connection, batch: Sequence[Envelope[Any]], *, preload_standings: bool = False
-) -> BatchResult:
+async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]) -> BatchResult:
     """Lock and load what `batch` needs (shares are recorded here: whether a share is new
     decides its points) and value its events in stream order; `write_effects` writes the
-    rest. Both run on `conn`'s transaction. With `preload_standings`, the standings rows
-    of the batch's advocates are loaded too (`BatchResult.standings`)."""
+    rest. Both run on `conn`'s transaction."""
     shares: list[tuple[str, SharePosted]] = []
     updates: list[tuple[str, EngagementUpdated]] = []
     ordered: list[tuple[str, SharePosted | EngagementUpdated]] = []
@@ -113,36 +101,6 @@ async def accrue_events(
     accrual = Accrual(await repo.load_caps(conn, cap_keys))
 
     result = BatchResult(contexts, [])
-    loading = None
-    if preload_standings:
-        # The rows the entries will fold into, loaded while the loop below runs (pure
-        # Python): Postgres answers meanwhile instead of after it.
-        keys = {k for _, p in ordered for k in _standing_keys(p)}
-        loading = asyncio.ensure_future(load_standings(conn, keys))
-        await asyncio.sleep(0)  # one step: the task sends its statement
-    try:
-        _value_events(result, ordered, accounts, fresh_shares, progress, accrual)
-    finally:
-        if loading is not None:
-            result.standings = await loading
-    return result
-
-
-def _standing_keys(p: SharePosted | EngagementUpdated) -> list[StandingKey]:
-    hashtags = tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags))
-    return [(p.tenant_id, p.advocate_id, s) for s in scopes(tuple(p.team_ids), hashtags)]
-
-
-def _value_events(
-    result: BatchResult,
-    ordered: list[tuple[str, SharePosted | EngagementUpdated]],
-    accounts: dict[repo.Advocate, repo.AccountRow],
-    fresh_shares: set[tuple[str, str]],
-    progress: dict[tuple[str, str], ShareProgress],
-    accrual: Accrual,
-) -> None:
-    """Value `ordered` in stream order into `result` (entries, badges, what to write)."""
-    contexts = result.contexts
     touched_progress: dict[tuple[str, str], ShareProgress] = {}
     touched_accounts: dict[repo.Advocate, repo.AccountRow] = {}
     for event_id, p in ordered:
@@ -176,6 +134,7 @@ def _value_events(
     result.progress = list(touched_progress.values())
     result.caps = {k: accrual.cap_usage[k] for k in accrual.touched}
     result.accounts = list(touched_accounts.values())
+    return result
 
 
 def _new_share(event_id: str, p: SharePosted) -> repo.NewShare:
@@ -219,13 +178,9 @@ class LedgerConsumer:
     async def __call__(
         self, batch: Sequence[Envelope[Any]], conn: asyncpg.Connection
     ) -> AfterCommit | None:
-        result = await accrue_events(conn, batch, preload_standings=True)
+        result = await accrue_events(conn, batch)
         changes = await update_standings(
-            conn,
-            result.contexts,
-            result.entries,
-            lambda: write_effects(conn, result),
-            preloaded=result.standings,
+            conn, result.contexts, result.entries, lambda: write_effects(conn, result)
         )
         if not changes:
             return None
