@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from chorus_rewards.boards import METRICS, Metric, board_key, changes_channel, tenant_prefix
 from chorus_rewards.periods import PERIODS, Period
-from chorus_rewards.scoring import encode_score
-from chorus_rewards.standings import bucket_start_ms, expire_at
+from chorus_rewards.scoring import TIE_BITS, TIE_MAX, VALUE_LIMIT, encode_score, reach_base
+from chorus_rewards.standings import SLOTS_OF, bucket_start_ms, expire_at
 
 NOTICE_MAX_ADVOCATES = 500
 _METRICS = len(METRICS)
@@ -29,6 +29,21 @@ def _target(
     period, metric = PERIODS[slot // len(METRICS)], METRICS[slot % len(METRICS)]
     key = board_key(tenant_id, metric, scope, period, bucket)
     return key, bucket_start_ms(period, bucket, tz), expire_at(period, bucket, tz)
+
+
+@lru_cache(maxsize=16_384)
+def _period_targets(
+    tenant_id: str, scope: str, period: int, bucket: int | None, tz: ZoneInfo
+) -> tuple[tuple[str, ...], int | None, int, int, int | None]:
+    """(board key per metric, bucket start ms, reach base ms, reach unit ms, expiry) of one
+    period bucket of a scope: `set_row` looks this up once per period, not per cell."""
+    keys = tuple(_target(tenant_id, scope, period * _METRICS + m, bucket, tz)[0] for m in _M)
+    _, start_ms, expires = _target(tenant_id, scope, period * _METRICS, bucket, tz)
+    base, unit = reach_base(start_ms)
+    return keys, start_ms, base, unit, expires
+
+
+_M = range(_METRICS)
 
 
 @dataclass
@@ -71,29 +86,42 @@ class BoardChanges:
         tz: ZoneInfo,
         scope: str,
         advocate_id: str,
-        slots: Iterable[int],
+        slots: int,
         buckets: Sequence[int | None],
         values: Sequence[int],
         reached: Sequence[int],
     ) -> None:
-        """`set_slot` for several slots of one standings row (its current buckets): the
-        consumer's hot path, with the tenant's boards and the lookups bound once."""
+        """`set_slot` for the slots in the mask `slots` (bit s = slot s) of one standings
+        row, in its current buckets: the consumer's hot path, with the tenant's boards and
+        the lookups bound once per period."""
         boards = self.scores.get(tenant_id)
         if boards is None:
             boards = self.scores[tenant_id] = {}
         now, expiry = self.now, self.expiry
-        for s in slots:
+        held = -1
+        for s in SLOTS_OF[slots]:
             p = s // _METRICS
-            bucket = buckets[p - 1] if p else None
-            key, start_ms, expires = _target(tenant_id, scope, s, bucket, tz)
-            if expires is not None and expires <= now:
+            if p != held:
+                held = p
+                bucket = buckets[p - 1] if p else None
+                keys, start_ms, base, unit, expires = _period_targets(
+                    tenant_id, scope, p, bucket, tz
+                )
+                live = expires is None or expires > now
+            if not live:
                 continue
+            key = keys[s - p * _METRICS]
             members = boards.get(key)
             if members is None:
                 members = boards[key] = {}
                 if expires is not None:
                     expiry[key] = expires
-            members[advocate_id] = encode_score(values[s], reached[s], start_ms)
+            # `encode_score` inlined for the common case (value and reach time in range).
+            value, units = values[s], (reached[s] - base) // unit
+            if 0 <= units <= TIE_MAX and -VALUE_LIMIT < value < VALUE_LIMIT:
+                members[advocate_id] = -((value << TIE_BITS) + (TIE_MAX - units))
+            else:
+                members[advocate_id] = encode_score(value, reached[s], start_ms)
 
     def set_cell(
         self,

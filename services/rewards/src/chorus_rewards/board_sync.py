@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -34,9 +35,9 @@ from chorus_rewards import metrics, resp
 from chorus_rewards.accrual import EARNING_KINDS, LedgerEntry, TenantContext
 from chorus_rewards.board_changes import BoardChanges
 from chorus_rewards.boards import METRICS, ranks_metric, scopes_of
-from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, buckets_of
+from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, bucket_tuple
 from chorus_rewards.repository import standings as repo
-from chorus_rewards.standings import Standing, apply_entry, to_ms
+from chorus_rewards.standings import PERIOD_MASKS, POINTS_MASK, Standing, apply_entry, to_ms
 
 log = logging.getLogger(__name__)
 
@@ -45,48 +46,30 @@ async def update_standings(
     conn: asyncpg.Connection,
     contexts: dict[str, TenantContext],
     entries: Sequence[LedgerEntry],
+    ledger_writes: Callable[[], Awaitable[None]] | None = None,
 ) -> BoardChanges:
+    """Fold `entries` into the standings rows, save them, return the board cells to write.
+
+    `ledger_writes`, when given, writes the batch's entries (and the rest of its ledger
+    effects) on `conn`: it is started once the rows are loaded and runs while the fold,
+    which is pure Python, does, so Postgres executes the batch's largest statement while
+    this process folds; it is awaited before `conn` is used again (the late cells below
+    are summed from the ledger and must see the batch's entries).
+    """
     earning = [e for e in entries if e.kind in EARNING_KINDS]
-    scoped = [(e, scopes_of(e.team_ids, e.hashtags)) for e in earning]
+    scoped = [(e, _scopes(e.team_ids, e.hashtags)) for e in earning]
     keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
     rows = await repo.load(conn, keys)
-    changes = BoardChanges()
-    # Slots of each row changed by this batch, emitted once from the row's final state
-    # after the fold (most rows take one entry per batch; a per-cell record of every
-    # intermediate value cost more than the fold itself). A row that rolls a period into
-    # a newer bucket first emits the cells it changed in the older one (`_emit_rolled`).
-    dirty: dict[repo.StandingKey, set[int]] = {}
-    late: set[tuple[repo.StandingKey, int, int]] = set()
-    points_only: dict[str, bool] = {}
-    for entry, scopes in scoped:
-        tz = contexts[entry.tenant_id].tz
-        buckets = buckets_of(entry.occurred_at, tz).as_tuple()
-        at_ms = to_ms(entry.occurred_at)
-        deltas = entry.metric_deltas()
-        for scope in scopes:
-            key = (entry.tenant_id, entry.advocate_id, scope)
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = Standing(*key)
-            marks = dirty.get(key)
-            if marks is None:
-                marks = dirty[key] = set()
-            elif marks:
-                _emit_rolled(changes, tz, row, buckets, marks)
-            changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
-            only_points = points_only.get(scope)
-            if only_points is None:
-                only_points = points_only[scope] = not ranks_metric(scope, 1)
-            if only_points:
-                marks.update(s for s in changed if s % _METRICS == 0)
-            else:
-                marks.update(changed)
-            for p, bucket in late_cells:
-                late.add((key, p, bucket))
+    writing = None
+    if ledger_writes is not None:
+        writing = asyncio.ensure_future(ledger_writes())
+        await asyncio.sleep(0)  # one step: the task sends its statement, then waits for it
+    try:
+        changes, late = _fold(contexts, scoped, rows)
+    finally:
+        if writing is not None:
+            await writing
     await repo.save(conn, [rows[k] for k in keys])
-    for key, marks in dirty.items():
-        if marks:
-            _emit(changes, contexts[key[0]].tz, rows[key], marks)
     for (tenant_id, advocate_id, scope), p, bucket in sorted(late):
         tz = contexts[tenant_id].tz
         period = PERIODS[p]
@@ -100,11 +83,64 @@ async def update_standings(
     return changes
 
 
+Late = set[tuple[repo.StandingKey, int, int]]
+"""(row key, period index, bucket) of cells older than their row's bucket."""
+
+
+def _fold(
+    contexts: dict[str, TenantContext],
+    scoped: list[tuple[LedgerEntry, list[str]]],
+    rows: dict[repo.StandingKey, Standing],
+) -> tuple[BoardChanges, Late]:
+    """Fold the entries into `rows` (creating missing ones); return the cells they changed
+    (from the rows' final state) and the late cells, still to be summed from the ledger."""
+    changes = BoardChanges()
+    # Slots of each row changed by this batch, emitted once from the row's final state
+    # after the fold (most rows take one entry per batch; a per-cell record of every
+    # intermediate value cost more than the fold itself). A row that rolls a period into
+    # a newer bucket first emits the cells it changed in the older one (`_emit_rolled`).
+    dirty: dict[repo.StandingKey, int] = {}
+    """Slot mask per row (`standings.SLOTS_OF`)."""
+    late: Late = set()
+    points_only: dict[str, bool] = {}
+    for entry, scopes in scoped:
+        tz = contexts[entry.tenant_id].tz
+        buckets = bucket_tuple(entry.occurred_at, tz)
+        at_ms = to_ms(entry.occurred_at)
+        deltas = entry.metric_deltas()
+        for scope in scopes:
+            key = (entry.tenant_id, entry.advocate_id, scope)
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = Standing(*key)
+            marks = dirty.get(key, 0)
+            if marks:
+                marks = _emit_rolled(changes, tz, row, buckets, marks)
+            changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
+            only_points = points_only.get(scope)
+            if only_points is None:
+                only_points = points_only[scope] = not ranks_metric(scope, 1)
+            dirty[key] = marks | (changed & POINTS_MASK if only_points else changed)
+            for p, bucket in late_cells:
+                late.add((key, p, bucket))
+    for key, marks in dirty.items():
+        if marks:
+            _emit(changes, contexts[key[0]].tz, rows[key], marks)
+    return changes, late
+
+
 _METRICS = len(METRICS)
 
 
-def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: set[int]) -> None:
-    """Record the row's current value of `slots` (in the row's current buckets)."""
+@lru_cache(maxsize=4096)
+def _scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> list[str]:
+    """`scopes_of`, remembered: advocates share a few team and hashtag combinations.
+    Callers only read the list."""
+    return scopes_of(team_ids, hashtags)
+
+
+def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: int) -> None:
+    """Record the row's current value of the `slots` mask (in the row's current buckets)."""
     changes.set_row(
         row.tenant_id,
         tz,
@@ -122,18 +158,20 @@ def _emit_rolled(
     tz: ZoneInfo,
     row: Standing,
     buckets: tuple[int, int, int],
-    marks: set[int],
-) -> None:
+    marks: int,
+) -> int:
     """Before `row` moves a period to a newer bucket, record the final values of the cells
-    this batch changed in the older one (their board must show them) and forget them."""
+    this batch changed in the older one (their board must show them); return `marks`
+    without them."""
     for p in range(1, len(PERIODS)):
         held = row.buckets[p - 1]
         if held is None or buckets[p - 1] <= held:
             continue
-        rolled = {s for s in marks if s // _METRICS == p}
+        rolled = marks & PERIOD_MASKS[p]
         if rolled:
             _emit(changes, tz, row, rolled)
-            marks -= rolled
+            marks &= ~rolled
+    return marks
 
 
 class BoardWriter:
@@ -153,9 +191,10 @@ class BoardWriter:
     async def write(self, changes: BoardChanges) -> None:
         commands = []
         new_expiries = []
+        bulks: dict[str, bytes] = {}
         for boards in changes.scores.values():
             for key, members in boards.items():
-                commands.append(resp.zadd(key, members))
+                commands.append(resp.zadd(key, members, bulks))
                 expires = changes.expiry.get(key)
                 if expires is not None and key not in self._expiring:
                     commands.append(resp.command("EXPIREAT", key, expires))

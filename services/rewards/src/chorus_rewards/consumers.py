@@ -22,6 +22,7 @@ from chorus_events.envelope import Envelope
 from chorus_rewards import metrics
 from chorus_rewards.accrual import (
     Accrual,
+    CapKey,
     LedgerEntry,
     ShareProgress,
     TenantContext,
@@ -46,10 +47,36 @@ class BatchResult:
     entries: list[LedgerEntry]
     badges: list[tuple[str, str, str, str]] = field(default_factory=list)
     """(tenant, advocate, badge, cause) granted by this batch."""
+    progress: list[ShareProgress] = field(default_factory=list)
+    caps: dict[CapKey, int] = field(default_factory=dict)
+    accounts: list[repo.AccountRow] = field(default_factory=list)
+    """Share progress, cap usage and account deltas this batch changed (not yet written)."""
 
 
 async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]) -> BatchResult:
     """Write the ledger effects of `batch` (in stream order) on `conn`'s transaction."""
+    result = await accrue_events(conn, batch)
+    await write_effects(conn, result)
+    return result
+
+
+async def write_effects(conn: asyncpg.Connection, result: BatchResult) -> None:
+    """Write what `accrue_events` computed: entries, progress, caps, accounts, badges."""
+    await repo.write_batch(
+        conn,
+        entries=result.entries,
+        progress=result.progress,
+        caps=result.caps,
+        accounts=result.accounts,
+    )
+    await grant_badges(conn, result.badges)
+    _count(result.entries)
+
+
+async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]) -> BatchResult:
+    """Lock and load what `batch` needs (shares are recorded here: whether a share is new
+    decides its points) and value its events in stream order; `write_effects` writes the
+    rest. Both run on `conn`'s transaction."""
     shares: list[tuple[str, SharePosted]] = []
     updates: list[tuple[str, EngagementUpdated]] = []
     ordered: list[tuple[str, SharePosted | EngagementUpdated]] = []
@@ -104,12 +131,9 @@ async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]])
             account.earned_delta += entry.points
             result.entries.append(entry)
 
-    await repo.insert_entries(conn, result.entries)
-    await repo.save_progress(conn, list(touched_progress.values()))
-    await repo.save_caps(conn, {k: accrual.cap_usage[k] for k in accrual.touched})
-    await repo.update_accounts(conn, list(touched_accounts.values()))
-    await grant_badges(conn, result.badges)
-    _count(result.entries)
+    result.progress = list(touched_progress.values())
+    result.caps = {k: accrual.cap_usage[k] for k in accrual.touched}
+    result.accounts = list(touched_accounts.values())
     return result
 
 
@@ -128,14 +152,21 @@ def _new_share(event_id: str, p: SharePosted) -> repo.NewShare:
 
 
 def _count(entries: Sequence[LedgerEntry]) -> None:
+    """Summed per label set first: a `labels()` lookup per entry cost more than the sums."""
+    points: dict[tuple[str, str], int] = {}
+    capped: dict[str, int] = {}
     for e in entries:
         if e.points:
-            sign = "awarded" if e.points > 0 else "taken_back"
-            metrics.POINTS.labels(e.kind.value, sign).inc(abs(e.points))
+            label = (e.kind.value, "awarded" if e.points > 0 else "taken_back")
+            points[label] = points.get(label, 0) + abs(e.points)
         for action, detail in e.breakdown.items():
             forfeited = detail.get("uncapped", 0) - detail.get("points", 0)
             if forfeited > 0 and detail.get("uncapped", 0) > 0:
-                metrics.CAPPED_POINTS.labels(action).inc(forfeited)
+                capped[action] = capped.get(action, 0) + forfeited
+    for (kind, sign), total in points.items():
+        metrics.POINTS.labels(kind, sign).inc(total)
+    for action, total in capped.items():
+        metrics.CAPPED_POINTS.labels(action).inc(total)
 
 
 class LedgerConsumer:
@@ -147,8 +178,10 @@ class LedgerConsumer:
     async def __call__(
         self, batch: Sequence[Envelope[Any]], conn: asyncpg.Connection
     ) -> AfterCommit | None:
-        result = await apply_events(conn, batch)
-        changes = await update_standings(conn, result.contexts, result.entries)
+        result = await accrue_events(conn, batch)
+        changes = await update_standings(
+            conn, result.contexts, result.entries, lambda: write_effects(conn, result)
+        )
         if not changes:
             return None
 

@@ -70,6 +70,13 @@ def buckets_of(when: datetime, tz: ZoneInfo) -> Buckets:
     )
 
 
+def bucket_tuple(when: datetime, tz: ZoneInfo) -> tuple[int, int, int]:
+    """`buckets_of(when, tz).as_tuple()` without the intermediate object (hot path)."""
+    day = when.astimezone(tz).date()
+    ordinal = day.toordinal()
+    return (day.year * 12 + day.month - 1, ordinal - day.weekday(), ordinal)
+
+
 def bucket_for_date(period: Period, day: date) -> int:
     """The bucket of `period` containing the local date `day`."""
     if period is Period.DAY:

@@ -25,14 +25,21 @@ def command(*args: str | int) -> bytes:
     return b"".join(parts)
 
 
-def zadd(key: str, members: Mapping[str, int]) -> bytes:
-    """ZADD key score member ... with integer scores (see `scoring`)."""
+def zadd(key: str, members: Mapping[str, int], bulks: dict[str, bytes] | None = None) -> bytes:
+    """ZADD key score member ... with integer scores (see `scoring`).
+
+    `bulks` remembers each member's encoded bulk string across the calls of one write:
+    an advocate is a member of ~18 boards per batch."""
+    if bulks is None:
+        bulks = {}
     parts = [b"*%d\r\n$4\r\nZADD\r\n" % (2 + 2 * len(members)), _bulk(key.encode())]
     append = parts.append
     for member, score in members.items():
-        raw = member.encode()
+        bulk = bulks.get(member)
+        if bulk is None:
+            bulk = bulks[member] = _bulk(member.encode())
         digits = b"%d" % score
-        append(b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(digits), digits, len(raw), raw))
+        append(b"$%d\r\n%s\r\n%s" % (len(digits), digits, bulk))
     return b"".join(parts)
 
 

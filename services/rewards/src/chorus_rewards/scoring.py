@@ -44,13 +44,16 @@ def reach_units(reached_ms: int, bucket_start_ms: int | None) -> int:
     return _clamp((reached_ms - bucket_start_ms) // 1000, 0, TIE_MAX)
 
 
+def reach_base(bucket_start_ms: int | None) -> tuple[int, int]:
+    """(origin ms, unit ms) of reach times: `units = (reached_ms - origin) // unit`."""
+    return (ALL_TIME_EPOCH_MS, _HOUR_MS) if bucket_start_ms is None else (bucket_start_ms, 1000)
+
+
 def encode_score(value: int, reached_ms: int, bucket_start_ms: int | None) -> int:
     if not -VALUE_LIMIT < value < VALUE_LIMIT:
         value = _clamp(value, -VALUE_LIMIT + 1, VALUE_LIMIT - 1)
-    if bucket_start_ms is None:
-        units = (reached_ms - ALL_TIME_EPOCH_MS) // _HOUR_MS
-    else:
-        units = (reached_ms - bucket_start_ms) // 1000
+    base, unit = reach_base(bucket_start_ms)
+    units = (reached_ms - base) // unit
     if not 0 <= units <= TIE_MAX:
         units = _clamp(units, 0, TIE_MAX)
     return -((value << TIE_BITS) + (TIE_MAX - units))

@@ -57,19 +57,29 @@ class Standing:
         return None if period is Period.ALL else self.buckets[BUCKETED.index(period)]
 
 
+SLOTS_OF: tuple[tuple[int, ...], ...] = tuple(
+    tuple(s for s in range(SLOTS) if mask >> s & 1) for mask in range(1 << SLOTS)
+)
+"""The slots of a slot mask (bit s = slot s), ascending: `SLOTS_OF[mask]`."""
+PERIOD_MASKS = tuple(((1 << _METRICS) - 1) << (p * _METRICS) for p in range(len(PERIODS)))
+"""Mask of the slots of each period index."""
+POINTS_MASK = sum(1 << (p * _METRICS) for p in range(len(PERIODS)))
+"""Mask of the points slots of every period."""
+
+
 def apply_entry(
     row: Standing, buckets: tuple[int, int, int], deltas: tuple[int, int, int], at_ms: int
-) -> tuple[list[int], list[tuple[int, int]]]:
+) -> tuple[int, list[tuple[int, int]]]:
     """Fold one entry into `row`.
 
-    Returns the slots whose value changed (their bucket is the row's current one)
-    and the late (period index, bucket) pairs: older than the row's bucket, so the
-    row was left alone and the cell must be summed from the ledger. Plain integer
-    loops: this runs for every scope of every entry the consumer applies.
+    Returns the mask of the slots whose value changed (their bucket is the row's current
+    one; see `SLOTS_OF`) and the late (period index, bucket) pairs: older than the row's
+    bucket, so the row was left alone and the cell must be summed from the ledger. Plain
+    integer loops: this runs for every scope of every entry the consumer applies.
     """
-    changed: list[int] = []
+    changed = 0
     late: list[tuple[int, int]] = []
-    moving = deltas[0] or deltas[1] or deltas[2]
+    moving = [m for m in range(_METRICS) if deltas[m]]
     values, reached, current = row.values, row.reached, row.buckets
     for p in range(len(PERIODS)):
         if p:
@@ -84,15 +94,12 @@ def apply_entry(
                 base = p * _METRICS
                 values[base : base + _METRICS] = [0] * _METRICS
                 reached[base : base + _METRICS] = [0] * _METRICS
-        if not moving:
-            continue
-        for m in range(_METRICS):
-            if deltas[m]:
-                s = p * _METRICS + m
-                values[s] += deltas[m]
-                if at_ms > reached[s]:
-                    reached[s] = at_ms
-                changed.append(s)
+        for m in moving:
+            s = p * _METRICS + m
+            values[s] += deltas[m]
+            if at_ms > reached[s]:
+                reached[s] = at_ms
+            changed |= 1 << s
     return changed, late
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from chorus_rewards.periods import (
     Period,
@@ -10,6 +10,7 @@ from chorus_rewards.periods import (
     bucket_for_date,
     bucket_label,
     bucket_start,
+    bucket_tuple,
     buckets_of,
     zone,
 )
@@ -67,3 +68,11 @@ def test_month_buckets_round_trip_through_their_first_day() -> None:
     december = bucket_for_date(Period.MONTH, date(2025, 12, 17))
     assert bucket_start(Period.MONTH, december, zone("UTC")) == datetime(2025, 12, 1, tzinfo=UTC)
     assert bucket_end(Period.MONTH, december, zone("UTC")) == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_the_consumers_bucket_tuple_is_the_buckets_of_an_instant() -> None:
+    start = datetime(2025, 12, 27, 21, 30, tzinfo=UTC)
+    for zone_ in (BERLIN, SANTIAGO, TOKYO):
+        for hours in range(0, 24 * 12, 5):
+            when = start + timedelta(hours=hours)
+            assert bucket_tuple(when, zone_) == buckets_of(when, zone_).as_tuple()

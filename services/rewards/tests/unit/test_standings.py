@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from chorus_rewards.boards import Metric
 from chorus_rewards.periods import PERIODS, Period, buckets_of, zone
-from chorus_rewards.standings import Standing, apply_entry, slot, to_ms
+from chorus_rewards.standings import SLOTS_OF, Standing, apply_entry, slot, to_ms
 
 UTC_ZONE = zone("UTC")
 MON = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -16,7 +16,9 @@ MON = datetime(2026, 3, 2, 9, tzinfo=UTC)
 def _apply(
     row: Standing, when: datetime, points: int, reach: int = 0
 ) -> tuple[list[int], list[tuple[int, int]]]:
-    return apply_entry(row, buckets_of(when, UTC_ZONE).as_tuple(), (points, 0, reach), to_ms(when))
+    at = to_ms(when)
+    changed, late = apply_entry(row, buckets_of(when, UTC_ZONE).as_tuple(), (points, 0, reach), at)
+    return list(SLOTS_OF[changed]), late
 
 
 def test_a_new_day_starts_from_zero_while_week_and_all_time_accumulate() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from chorus_platform.identity import CurrentIdentity
 from chorus_platform.problems import UnprocessableEntity
 from fastapi import APIRouter, Query, Response
@@ -70,7 +70,8 @@ async def standing(
 
 # The hottest routes of the service answer with JSON built here rather than through their
 # response models (kept on the decorators for the OpenAPI document): validating and
-# serialising pydantic models costs more per request than the Redis read itself. The
+# serialising pydantic models costs more per request than the Redis read itself (and
+# orjson encodes the dicts several times faster than the standard library). The
 # shapes are those of BoardPageOut and StandingOut (the API tests read them); the fast
 # path (`api.fastpath`) answers with the same bodies.
 
@@ -81,7 +82,7 @@ def _json(body: bytes) -> Response:
 
 def page_body(page: BoardPage) -> bytes:
     body = {"board": _board(page.board), "total": page.total, "entries": _ranked(page.entries)}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 def standing_body(found: AdvocateStanding) -> bytes:
@@ -92,7 +93,7 @@ def standing_body(found: AdvocateStanding) -> bytes:
         "value": found.value,
         "window": _ranked(found.window),
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 def _board(b: ResolvedBoard) -> dict[str, Any]:

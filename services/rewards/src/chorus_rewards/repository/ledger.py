@@ -10,7 +10,7 @@ read-modify-write of the state below is safe without further locks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import asyncpg
 
 from chorus_rewards.accrual import CapKey, LedgerEntry, ShareProgress
 from chorus_rewards.repository.arrays import int_array, text_array
+from chorus_rewards.repository.packed import rows
 
 Advocate = tuple[str, str]
 
@@ -37,47 +38,26 @@ async def lock_advocates(
     conn: asyncpg.Connection, advocates: Iterable[Advocate]
 ) -> dict[Advocate, AccountRow]:
     """Create missing accounts, lock all of them in key order, return their share stats."""
-    keys = sorted(set(advocates))
-    tenants, ids = [k[0] for k in keys], [k[1] for k in keys]
+    keys = rows(sorted(set(advocates)))
     await conn.execute(
-        "INSERT INTO accounts (tenant_id, advocate_id) "
-        "SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-        tenants,
-        ids,
+        "INSERT INTO accounts (tenant_id, advocate_id) SELECT r->>0, r->>1 FROM "
+        "jsonb_array_elements($1::text::jsonb) AS r "
+        "ON CONFLICT DO NOTHING",
+        keys,
     )
-    rows = await conn.fetch(
+    found = await conn.fetch(
         "SELECT a.tenant_id, a.advocate_id, a.shares, a.streak_week, a.streak_weeks "
-        "FROM accounts a JOIN unnest($1::text[], $2::text[]) AS k(t, v) "
-        "ON a.tenant_id = k.t AND a.advocate_id = k.v "
+        "FROM accounts a JOIN jsonb_array_elements($1::text::jsonb) AS r "
+        "ON a.tenant_id = r->>0 AND a.advocate_id = r->>1 "
         "ORDER BY a.tenant_id, a.advocate_id FOR UPDATE OF a",
-        tenants,
-        ids,
+        keys,
     )
     return {
         (r["tenant_id"], r["advocate_id"]): AccountRow(
             r["tenant_id"], r["advocate_id"], r["shares"], r["streak_week"], r["streak_weeks"]
         )
-        for r in rows
+        for r in found
     }
-
-
-async def update_accounts(conn: asyncpg.Connection, accounts: Sequence[AccountRow]) -> None:
-    if not accounts:
-        return
-    await conn.execute(
-        "UPDATE accounts a SET balance = a.balance + u.b, earned = a.earned + u.e, "
-        "shares = u.s, streak_week = u.w, streak_weeks = u.n "
-        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[], "
-        "$6::int[], $7::int[]) AS u(t, v, b, e, s, w, n) "
-        "WHERE a.tenant_id = u.t AND a.advocate_id = u.v",
-        [a.tenant_id for a in accounts],
-        [a.advocate_id for a in accounts],
-        [a.balance_delta for a in accounts],
-        [a.earned_delta for a in accounts],
-        [a.shares for a in accounts],
-        [a.streak_week for a in accounts],
-        [a.streak_weeks for a in accounts],
-    )
 
 
 @dataclass(frozen=True)
@@ -97,36 +77,38 @@ async def insert_shares(conn: asyncpg.Connection, shares: Sequence[NewShare]) ->
     """Record shares; return the (tenant, share id)s that were not known before."""
     if not shares:
         return set()
-    rows = await conn.fetch(
+    inserted = await conn.fetch(
         "INSERT INTO shares (tenant_id, share_id, advocate_id, network, rewardable, team_ids, "
         "hashtags, posted_at, event_id) "
-        "SELECT t, s, a, n, r, tm::text[], h::text[], p, e FROM unnest($1::text[], $2::text[], "
-        "$3::text[], $4::text[], $5::bool[], $6::text[], $7::text[], $8::timestamptz[], "
-        "$9::text[]) AS u(t, s, a, n, r, tm, h, p, e) "
+        "SELECT r->>0, r->>1, r->>2, r->>3, (r->>4)::bool, (r->>5)::text[], (r->>6)::text[], "
+        "(r->>7)::timestamptz, r->>8 FROM jsonb_array_elements($1::text::jsonb) AS r "
         "ON CONFLICT DO NOTHING RETURNING tenant_id, share_id",
-        [s.tenant_id for s in shares],
-        [s.share_id for s in shares],
-        [s.advocate_id for s in shares],
-        [s.network for s in shares],
-        [s.rewardable for s in shares],
-        [text_array(s.team_ids) for s in shares],
-        [text_array(s.hashtags) for s in shares],
-        [s.posted_at for s in shares],
-        [s.event_id for s in shares],
+        rows(
+            (
+                s.tenant_id,
+                s.share_id,
+                s.advocate_id,
+                s.network,
+                s.rewardable,
+                text_array(s.team_ids),
+                text_array(s.hashtags),
+                s.posted_at,
+                s.event_id,
+            )
+            for s in shares
+        ),
     )
-    return {(r["tenant_id"], r["share_id"]) for r in rows}
+    return {(r["tenant_id"], r["share_id"]) for r in inserted}
 
 
 async def load_progress(
     conn: asyncpg.Connection, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], ShareProgress]:
-    keys = sorted(set(keys))
-    rows = await conn.fetch(
+    found = await conn.fetch(
         "SELECT p.tenant_id, p.share_id, p.advocate_id, p.sequence, p.counts, p.paid "
-        "FROM share_progress p JOIN unnest($1::text[], $2::text[]) AS k(t, s) "
-        "ON p.tenant_id = k.t AND p.share_id = k.s",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
+        "FROM share_progress p JOIN jsonb_array_elements($1::text::jsonb) AS r "
+        "ON p.tenant_id = r->>0 AND p.share_id = r->>1",
+        rows(sorted(set(keys))),
     )
     return {
         (r["tenant_id"], r["share_id"]): ShareProgress(
@@ -137,89 +119,116 @@ async def load_progress(
             list(r["counts"]),
             list(r["paid"]),
         )
-        for r in rows
+        for r in found
     }
-
-
-async def save_progress(conn: asyncpg.Connection, progress: Sequence[ShareProgress]) -> None:
-    if not progress:
-        return
-    await conn.execute(
-        "INSERT INTO share_progress (tenant_id, share_id, advocate_id, sequence, counts, paid) "
-        "SELECT t, s, a, q, c::bigint[], p::bigint[] FROM unnest($1::text[], $2::text[], "
-        "$3::text[], $4::bigint[], $5::text[], $6::text[]) AS u(t, s, a, q, c, p) "
-        "ON CONFLICT (tenant_id, share_id) DO UPDATE SET sequence = excluded.sequence, "
-        "counts = excluded.counts, paid = excluded.paid",
-        [p.tenant_id for p in progress],
-        [p.share_id for p in progress],
-        [p.advocate_id for p in progress],
-        [p.sequence for p in progress],
-        [int_array(p.counts) for p in progress],
-        [int_array(p.paid) for p in progress],
-    )
 
 
 async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[CapKey, int]:
     """Cap usage of `keys`, asked for as (tenant, advocate, day) x actions: an engagement
-    event needs every action of its day, so this sends about a fifth of the array elements
-    (asyncpg checks each one); Postgres forms the full keys, and the rows of pairs nobody
-    asked for (an action of a share's day) are dropped here."""
+    event needs every action of its day, so this sends about a fifth of the keys;
+    Postgres forms the full keys, and the rows of pairs nobody asked for (an action of
+    a share's day) are dropped here."""
     wanted = set(keys)
     days = sorted({(k[0], k[1], k[3]) for k in wanted})
-    rows = await conn.fetch(
+    loaded = await conn.fetch(
         "SELECT c.tenant_id, c.advocate_id, c.action, c.day, c.granted FROM cap_usage c "
-        "JOIN (unnest($1::text[], $2::text[], $3::int[]) AS k(t, v, d) "
-        "CROSS JOIN unnest($4::text[]) AS a(a)) "
-        "ON c.tenant_id = k.t AND c.advocate_id = k.v AND c.action = a.a AND c.day = k.d",
-        [d[0] for d in days],
-        [d[1] for d in days],
-        [d[2] for d in days],
+        "JOIN (jsonb_array_elements($1::text::jsonb) AS r "
+        "CROSS JOIN unnest($2::text[]) AS a(a)) "
+        "ON c.tenant_id = r->>0 AND c.advocate_id = r->>1 AND c.action = a.a "
+        "AND c.day = (r->>2)::int",
+        rows(days),
         sorted({k[2] for k in wanted}),
     )
-    found = ((r["tenant_id"], r["advocate_id"], r["action"], r["day"], r["granted"]) for r in rows)
+    found = (
+        (r["tenant_id"], r["advocate_id"], r["action"], r["day"], r["granted"]) for r in loaded
+    )
     return {(t, v, a, d): g for t, v, a, d, g in found if (t, v, a, d) in wanted}
 
 
-async def save_caps(conn: asyncpg.Connection, usage: dict[CapKey, int]) -> None:
-    if not usage:
-        return
-    keys = sorted(usage)
-    await conn.execute(
-        "INSERT INTO cap_usage (tenant_id, advocate_id, action, day, granted) "
-        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) "
-        "ON CONFLICT (tenant_id, advocate_id, action, day) "
-        "DO UPDATE SET granted = excluded.granted",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
-        [k[3] for k in keys],
-        [usage[k] for k in keys],
-    )
-
-
 async def insert_entries(conn: asyncpg.Connection, entries: Sequence[LedgerEntry]) -> None:
-    """Append entries in one statement (the runner's tracking already deduplicated events)."""
-    if not entries:
+    """Append entries (the runner's tracking already deduplicated events)."""
+    await write_batch(conn, entries=entries)
+
+
+async def write_batch(
+    conn: asyncpg.Connection,
+    *,
+    entries: Sequence[LedgerEntry] = (),
+    progress: Sequence[ShareProgress] = (),
+    caps: Mapping[CapKey, int] | None = None,
+    accounts: Sequence[AccountRow] = (),
+) -> None:
+    """Append ledger entries and write share progress, cap usage and account deltas, in ONE
+    statement (data-modifying CTEs on four different tables): one round trip, and the
+    consumer folds standings while Postgres executes it (see `board_sync`)."""
+    caps = caps or {}
+    if not (entries or progress or caps or accounts):
         return
     await conn.execute(
-        "INSERT INTO ledger (tenant_id, advocate_id, kind, points, engagement, reach, breakdown, "
-        "rule_version, event_id, share_id, redemption_id, team_ids, hashtags, occurred_at) "
-        "SELECT t, v, k, p, e, r, b, rv, ev, s, rd, tm::text[], h::text[], o "
-        "FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::bigint[], "
-        "$7::jsonb[], $8::int[], $9::text[], $10::text[], $11::bigint[], $12::text[], "
-        "$13::text[], $14::timestamptz[]) AS u(t, v, k, p, e, r, b, rv, ev, s, rd, tm, h, o)",
-        [e.tenant_id for e in entries],
-        [e.advocate_id for e in entries],
-        [e.kind.value for e in entries],
-        [e.points for e in entries],
-        [e.engagement for e in entries],
-        [e.reach for e in entries],
-        [e.breakdown for e in entries],
-        [e.rule_version for e in entries],
-        [e.event_id for e in entries],
-        [e.share_id for e in entries],
-        [e.redemption_id for e in entries],
-        [text_array(e.team_ids) for e in entries],
-        [text_array(e.hashtags) for e in entries],
-        [e.occurred_at for e in entries],
+        "WITH entries AS (INSERT INTO ledger (tenant_id, advocate_id, kind, points, "
+        "engagement, reach, breakdown, rule_version, event_id, share_id, redemption_id, "
+        "team_ids, hashtags, occurred_at) "
+        "SELECT r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::int, (r->>5)::bigint, r->6, "
+        "(r->>7)::int, r->>8, r->>9, (r->>10)::bigint, (r->>11)::text[], (r->>12)::text[], "
+        "(r->>13)::timestamptz FROM jsonb_array_elements($1::text::jsonb) AS r), "
+        "progress AS (INSERT INTO share_progress "
+        "(tenant_id, share_id, advocate_id, sequence, counts, paid) "
+        "SELECT r->>0, r->>1, r->>2, (r->>3)::bigint, (r->>4)::bigint[], (r->>5)::bigint[] "
+        "FROM jsonb_array_elements($2::text::jsonb) AS r "
+        "ON CONFLICT (tenant_id, share_id) DO UPDATE SET sequence = excluded.sequence, "
+        "counts = excluded.counts, paid = excluded.paid), "
+        "caps AS (INSERT INTO cap_usage (tenant_id, advocate_id, action, day, granted) "
+        "SELECT r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::int "
+        "FROM jsonb_array_elements($3::text::jsonb) AS r "
+        "ON CONFLICT (tenant_id, advocate_id, action, day) "
+        "DO UPDATE SET granted = excluded.granted), "
+        "accounts AS (UPDATE accounts a SET balance = a.balance + (r->>2)::bigint, "
+        "earned = a.earned + (r->>3)::bigint, shares = (r->>4)::int, "
+        "streak_week = (r->>5)::int, streak_weeks = (r->>6)::int "
+        "FROM jsonb_array_elements($4::text::jsonb) AS r "
+        "WHERE a.tenant_id = r->>0 AND a.advocate_id = r->>1) "
+        "SELECT 1",
+        rows(
+            (
+                e.tenant_id,
+                e.advocate_id,
+                e.kind.value,
+                e.points,
+                e.engagement,
+                e.reach,
+                e.breakdown,
+                e.rule_version,
+                e.event_id,
+                e.share_id,
+                e.redemption_id,
+                text_array(e.team_ids),
+                text_array(e.hashtags),
+                e.occurred_at,
+            )
+            for e in entries
+        ),
+        rows(
+            (
+                p.tenant_id,
+                p.share_id,
+                p.advocate_id,
+                p.sequence,
+                int_array(p.counts),
+                int_array(p.paid),
+            )
+            for p in progress
+        ),
+        rows((*k, caps[k]) for k in sorted(caps)),
+        rows(
+            (
+                a.tenant_id,
+                a.advocate_id,
+                a.balance_delta,
+                a.earned_delta,
+                a.shares,
+                a.streak_week,
+                a.streak_weeks,
+            )
+            for a in accounts
+        ),
     )

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 
 from chorus_rewards.accrual import EARNING_KINDS
+from chorus_rewards.repository.packed import rows
 from chorus_rewards.standings import SLOTS, Standing, to_ms
 
 StandingKey = tuple[str, str, str]
@@ -17,11 +18,12 @@ _EARNING = [k.value for k in EARNING_KINDS]
 
 
 _ROW = struct.Struct(f">3i{2 * SLOTS}q")
-"""buckets || vals || reached: one value per row each way, split or joined by Postgres
-(three columns cost three array elements per row for asyncpg to check and encode)."""
+"""buckets || vals || reached: one value per row each way, split or joined by Postgres.
+`save` sends the rows' values end to end as ONE bytea (row i at byte i * 204), next to
+their keys as JSON rows (see `packed`): no per-row encoding on the client at all."""
 _VALS = slice(3, 3 + SLOTS)
 _REACHED = slice(3 + SLOTS, 3 + 2 * SLOTS)
-assert _ROW.size == 12 + 2 * 96  # the byte offsets written out in `save`
+assert _ROW.size == 204  # the byte offsets written out in `save`
 
 
 def _unpack(row: Any) -> Standing:
@@ -38,40 +40,44 @@ def _unpack(row: Any) -> Standing:
 
 
 def _pack(row: Standing) -> bytes:
-    m, w, d = (-1 if b is None else b for b in row.buckets)
+    m, w, d = row.buckets
+    if m is None or w is None or d is None:
+        m, w, d = (-1 if b is None else b for b in row.buckets)
     return _ROW.pack(m, w, d, *row.values, *row.reached)
 
 
 async def load(
     conn: asyncpg.Connection, keys: Iterable[StandingKey]
 ) -> dict[StandingKey, Standing]:
-    keys = sorted(set(keys))
-    rows = await conn.fetch(
+    loaded = await conn.fetch(
         "SELECT s.tenant_id, s.advocate_id, s.scope, s.buckets || s.vals || s.reached AS packed "
-        "FROM standings s JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(t, v, s) "
-        "ON s.tenant_id = k.t AND s.advocate_id = k.v AND s.scope = k.s",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
+        "FROM standings s JOIN jsonb_array_elements($1::text::jsonb) AS r "
+        "ON s.tenant_id = r->>0 AND s.advocate_id = r->>1 AND s.scope = r->>2",
+        rows(sorted(set(keys))),
     )
-    found = (_unpack(r) for r in rows)
+    found = (_unpack(r) for r in loaded)
     return {(st.tenant_id, st.advocate_id, st.scope): st for st in found}
 
 
-async def save(conn: asyncpg.Connection, rows: Sequence[Standing]) -> None:
-    if not rows:
-        return
-    await conn.execute(
-        "INSERT INTO standings (tenant_id, advocate_id, scope, buckets, vals, reached) "
-        "SELECT t, v, s, substr(p, 1, 12), substr(p, 13, 96), substr(p, 109, 96) "
-        "FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS u(t, v, s, p) "
-        "ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET "
-        "buckets = excluded.buckets, vals = excluded.vals, reached = excluded.reached",
-        [r.tenant_id for r in rows],
-        [r.advocate_id for r in rows],
-        [r.scope for r in rows],
-        [_pack(r) for r in rows],
-    )
+_SAVE_CHUNK = 20_000
+"""Rows per statement: a rebuild saves a whole tenant, and one JSON value must stay well
+below Postgres's limits (jsonb: 256 MB)."""
+
+
+async def save(conn: asyncpg.Connection, standings: Sequence[Standing]) -> None:
+    for i in range(0, len(standings), _SAVE_CHUNK):
+        chunk = standings[i : i + _SAVE_CHUNK]
+        await conn.execute(
+            "INSERT INTO standings (tenant_id, advocate_id, scope, buckets, vals, reached) "
+            "SELECT r->>0, r->>1, r->>2, substr($2::bytea, at, 12), "
+            "substr($2::bytea, at + 12, 96), substr($2::bytea, at + 108, 96) "
+            "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS u(r, o), "
+            "LATERAL (SELECT (o::int - 1) * 204 + 1 AS at) AS x "
+            "ON CONFLICT (tenant_id, advocate_id, scope) DO UPDATE SET "
+            "buckets = excluded.buckets, vals = excluded.vals, reached = excluded.reached",
+            rows([(st.tenant_id, st.advocate_id, st.scope) for st in chunk]),
+            b"".join([_pack(st) for st in chunk]),
+        )
 
 
 async def replace_tenant(
@@ -82,12 +88,12 @@ async def replace_tenant(
 
 
 async def tenant_rows(conn: asyncpg.Connection, tenant_id: str) -> list[Standing]:
-    rows = await conn.fetch(
+    found = await conn.fetch(
         "SELECT tenant_id, advocate_id, scope, buckets || vals || reached AS packed "
         "FROM standings WHERE tenant_id = $1",
         tenant_id,
     )
-    return [_unpack(r) for r in rows]
+    return [_unpack(r) for r in found]
 
 
 CellAggregate = tuple[tuple[int, int | None], tuple[int, int | None], tuple[int, int | None]]
