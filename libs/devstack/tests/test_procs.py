@@ -30,10 +30,13 @@ def test_running_pid_requires_the_marker_and_removes_stale_files(tmp_path: Path)
     try:
         assert procs.running_pid(pid_file, "devstack-test-marker") == pid
         assert procs.running_pid(pid_file, "kafka.Kafka") is None, "someone else's pid"
-        assert not pid_file.exists()
+        # Alive: the file stays (it may be ours, asked about with another port offset).
+        assert procs.running_pid(pid_file, "devstack-test-marker") == pid
     finally:
         assert procs.terminate(pid, timeout=5)
     assert not procs.pid_alive(pid), "a stopped child is reaped, not counted as a zombie"
+    assert procs.running_pid(pid_file, "devstack-test-marker") is None
+    assert not pid_file.exists(), "the file of a dead process is removed"
 
 
 def test_terminate_escalates_to_sigkill_after_the_deadline(tmp_path: Path) -> None:

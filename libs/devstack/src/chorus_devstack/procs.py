@@ -59,8 +59,11 @@ def running_pid(pid_file: Path, marker: str, *, remove_stale: bool = True) -> in
     pid = read_pid(pid_file)
     if pid is not None and pid_alive(pid) and marker in cmdline(pid):
         return pid
-    if pid is not None and remove_stale:
-        pid_file.unlink(missing_ok=True)  # stale: the process is gone or is someone else
+    if pid is not None and remove_stale and not pid_alive(pid):
+        pid_file.unlink(missing_ok=True)  # stale: the process is gone
+    # A live process without the marker is kept on file: it may be ours, seen by a
+    # command with another CHORUS_STACK_PORT_OFFSET (Redis's marker holds the port);
+    # deleting its file left `make down` unable to stop it.
     return None
 
 
