@@ -53,6 +53,10 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from chorus_devstack.settings import (  # the stack's ports, offset included
+    DEFAULT_DATABASE_URL,
+    DEFAULT_KAFKA_BOOTSTRAP,
+)
 from chorus_events.bus import ensure_topics
 from chorus_events.consumer import AfterCommit, ConsumerConfig, ConsumerRunner, Handler
 from chorus_events.envelope import Envelope, encode
@@ -529,9 +533,10 @@ async def run(args: argparse.Namespace) -> int:
             raw_runs.append(await consume_raw(args.bootstrap, topic, args.events))
         median = statistics.median_low(p.rate for p in raw_runs)
         phases.append(next(p for p in raw_runs if p.rate == median))
-        modes: list[bool | None] = {"both": [None, True], "on": [True], "default": [None]}[
-            args.runner
-        ]
+        choices: dict[str, list[bool | None]] = {
+            "both": [None, True], "on": [True], "default": [None]
+        }  # fmt: skip
+        modes = choices[args.runner]
         for trace in modes:
             print(f"runner trace_messages={trace} ...", flush=True)
             phase, check = await consume_runner(args, pool, schema, topic, trace)
@@ -578,12 +583,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bootstrap",
-        default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+        default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP),
         help="Kafka bootstrap ($CHORUS_KAFKA_BOOTSTRAP)",
     )
     parser.add_argument(
         "--dsn",
-        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:15432/chorus"),
+        default=os.environ.get("CHORUS_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="PostgreSQL DSN ($CHORUS_DATABASE_URL)",
     )
     args = parser.parse_args(argv)

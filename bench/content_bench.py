@@ -49,6 +49,10 @@ from chorus_content.items.workflow import ContentState
 from chorus_content.settings import ContentSettings
 from chorus_devstack.apps import identity_headers, serve_app, settings_for
 from chorus_devstack.pg_admin import create_database, drop_database, with_database
+from chorus_devstack.settings import (  # the stack's ports, offset included
+    DEFAULT_DATABASE_URL,
+    DEFAULT_REDIS_URL,
+)
 from chorus_platform.app import create_service_app
 from chorus_platform.identity import Identity, Role
 
@@ -363,11 +367,9 @@ async def main() -> None:
     parser.add_argument("--lists", type=int, default=60, help="rounds of the list query mix")
     parser.add_argument(
         "--dsn",
-        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:15432/chorus"),
+        default=os.environ.get("CHORUS_DATABASE_URL", DEFAULT_DATABASE_URL),
     )
-    parser.add_argument(
-        "--redis", default=os.environ.get("CHORUS_REDIS_URL", "redis://127.0.0.1:16379/0")
-    )
+    parser.add_argument("--redis", default=os.environ.get("CHORUS_REDIS_URL", DEFAULT_REDIS_URL))
     args = parser.parse_args()
     logging.disable(logging.INFO)
     rng = random.Random(2025)

@@ -54,6 +54,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from chorus_devstack.fleet import free_port
 from chorus_devstack.pg_admin import create_database, drop_database, with_database
+from chorus_devstack.settings import (  # the stack's ports, offset included
+    DEFAULT_DATABASE_URL,
+    DEFAULT_KAFKA_BOOTSTRAP,
+    DEFAULT_REDIS_URL,
+)
 from chorus_events.bus import ensure_topics
 from chorus_events.consumer import AfterCommit, ConsumerConfig, ConsumerRunner
 from chorus_events.contracts.base import Measurement, Network
@@ -812,15 +817,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--phases", default="throughput,freshness,reads")
     parser.add_argument(
-        "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+        "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP)
     )
     parser.add_argument(
         "--dsn",
-        default=os.environ.get("CHORUS_DATABASE_URL", "postgresql://chorus@127.0.0.1:15432/chorus"),
+        default=os.environ.get("CHORUS_DATABASE_URL", DEFAULT_DATABASE_URL),
     )
-    parser.add_argument(
-        "--redis", default=os.environ.get("CHORUS_REDIS_URL", "redis://127.0.0.1:16379/0")
-    )
+    parser.add_argument("--redis", default=os.environ.get("CHORUS_REDIS_URL", DEFAULT_REDIS_URL))
     return asyncio.run(run(parser.parse_args()))
 
 
