@@ -110,6 +110,7 @@ async def top_contributors(
             conn, q, by_team=by_team, order=order, limit=limit
         )
     ranged: list[tuple[date | None, Ranked]] = []
+    bounds: list[tuple[date | None, datetime, datetime]] = []
     other: list[tuple[date | None, Piece]] = []
     scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
@@ -117,8 +118,9 @@ async def top_contributors(
         # Weeks and months are ranked unfiltered only (see 0006).
         if period_ is not None and (period_.grain is Period.YEAR or not scope):
             ranged.append((bucket, period_))
+            bounds.append((bucket, lo, hi))
         else:
-            other += [(bucket, p) for piece in pieces(lo, hi) for p in periods(piece)]
+            other += _pieces(bucket, lo, hi)
     if q.team and other:
         # A team is a small slice: its shares (GIN index) beat a pass over every
         # advocate's rollup rows of a partial bucket.
@@ -127,12 +129,23 @@ async def top_contributors(
         )
     rows: list[asyncpg.Record] = []
     if ranged:
-        rows += await _top_from_ranked(conn, q, ranged, by_team=by_team, order=order, limit=limit)
+        top, unsettled = await _top_from_ranked(
+            conn, q, ranged, by_team=by_team, order=order, limit=limit
+        )
+        rows += top
+        for i in unsettled:
+            other += _pieces(*bounds[i])
     if other:
         rows += await _top_from_rollups(conn, q, other, by_team=by_team, order=order, limit=limit)
     if ranged and other:
-        rows.sort(key=lambda r: r["bucket"])  # stable: each bucket keeps its ranking
+        # Stable: each bucket keeps its ranking.
+        rows.sort(key=lambda r: r["bucket"] or date.min)
     return rows
+
+
+def _pieces(bucket: date | None, lo: datetime, hi: datetime) -> list[tuple[date | None, Piece]]:
+    """[lo, hi) as rollup periods and raw slivers, for the generic path."""
+    return [(bucket, p) for piece in pieces(lo, hi) for p in periods(piece)]
 
 
 def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str) -> str:
@@ -214,6 +227,17 @@ def _scope(q: KpiQuery, by_team: bool) -> str:
     return network
 
 
+# Depth of the first read of a ranked period, per bucket (x limit); buckets whose
+# reads did not settle their top are read again 8x deeper, up to _MAX_DEPTH rows,
+# then left to the caller's generic path.
+_FIRST_DEPTH = 32
+_DEEPER = 8
+_MAX_DEPTH = 4096
+# A read settles only when at most this many x limit unread contributors of the
+# slivers are left to look up one by one; else a deeper read is cheaper.
+_LOOKUPS = 40
+
+
 async def _top_from_ranked(
     conn: asyncpg.Connection,
     q: KpiQuery,
@@ -222,17 +246,56 @@ async def _top_from_ranked(
     by_team: bool,
     order: str,
     limit: int,
-) -> list[asyncpg.Record]:
-    """Top `limit` per bucket from its ranked period P (see 0006).
+) -> tuple[list[asyncpg.Record], list[int]]:
+    """Top `limit` per bucket from its ranked period (see `_ranked_query`): the rows,
+    and the positions in `ranges` of the buckets left unsettled after `_MAX_DEPTH`
+    rows (the caller reads those another way)."""
+    out: list[asyncpg.Record] = []
+    unsettled: list[int] = []
+    depths = dict.fromkeys(range(len(ranges)), _FIRST_DEPTH * limit)
+    while depths:
+        todo = sorted(depths)
+        sql, args = _ranked_query(
+            q, [ranges[i] for i in todo], [depths[i] for i in todo],
+            by_team=by_team, order=order, limit=limit,
+        )  # fmt: skip
+        again: dict[int, int] = {}
+        for row in await conn.fetch(sql, *args):
+            if row["contributor"] is not None:
+                out.append(row)
+                continue
+            i = todo[row["idx"] - 1]
+            if depths[i] >= _MAX_DEPTH:
+                unsettled.append(i)
+            else:
+                again[i] = min(depths[i] * _DEEPER, _MAX_DEPTH)
+        depths = again
+    return out, unsettled
 
-    A contributor's figure is its P row (M) plus its slivers (D, only for the set A
-    of contributors with shares in them). P's rows are read in the report's order
-    (figure DESC, contributor) down to depth `limit` + |A-: contributors whose
-    slivers lower them|; B is the lowest figure read. At least `limit` rows read
-    rank above every unread row outside A, and an unread contributor of A has a
-    figure <= B + D, so with V the `limit`-th best figure among the rows read, only
-    contributors of A with B + D >= V need their P row looked up (a handful: D is a
-    few hours' shares).
+
+def _ranked_query(
+    q: KpiQuery,
+    ranges: list[tuple[date | None, Ranked]],
+    depths: list[int],
+    *,
+    by_team: bool,
+    order: str,
+    limit: int,
+) -> tuple[str, list[object]]:
+    """SQL of the top `limit` per bucket from its ranked period P (see 0006); a bucket
+    whose read did not settle its top gets one row (idx, contributor NULL) instead.
+
+    A contributor's figure is its P row (M) plus its slivers (D, only for the set A of
+    contributors with shares in them). P's rows are read in the report's order
+    (figure DESC, contributor) down to the bucket's depth; (B, c) is the last row read
+    by M. Every unread row ranks after (B, c) by M, and a contributor outside A keeps
+    its M, so once `limit` rows read rank at or before (B, c) by their exact figures,
+    no unread contributor outside A can enter the top: the read is settled (so is one
+    that read every row of P, with B = 0). Then, with V the `limit`-th best exact
+    figure read, an unread contributor of A has a figure <= B + D, so only those with
+    B + D >= V need their P row looked up (a handful: D is the slivers' shares).
+    Slivers that lower many contributors (days cut off a month) push (B, c) down, so
+    those buckets may need a deeper read.
     """
     rank = "engagement" if order == "engagement" else "shares"
     sql = Sql()
@@ -242,6 +305,7 @@ async def _top_from_ranked(
     labels = sql.bind([b for b, _ in ranges])
     m_grains = sql.bind([r.grain.value for _, r in ranges])
     m_starts = sql.bind([r.start for _, r in ranges])
+    m_depths = sql.bind(depths)
     slivers = [(i, p) for i, (_, r) in enumerate(ranges, 1) for s in r.slivers for p in periods(s)]
     p_idx = sql.bind([i for i, _ in slivers])
     p_grains = sql.bind([p.grain.value for _, p in slivers])
@@ -249,6 +313,8 @@ async def _top_from_ranked(
     p_to = sql.bind([p.end for _, p in slivers])
     p_signs = sql.bind([p.sign for _, p in slivers])
     limit_param = sql.bind(limit)
+    max_depth = sql.bind(_MAX_DEPTH)
+    lookups = sql.bind(_LOOKUPS * limit)
     who = "t.team_id" if by_team else "c.advocate_id"
     source = (
         "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
@@ -267,9 +333,9 @@ async def _top_from_ranked(
     figure = "shares" if rank == "shares" else engagement.format("")
     figures = "shares, clicks, reactions, comments, reshares"
     query = (
-        f"WITH m AS ("
-        f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[]) "
-        f"  WITH ORDINALITY AS m(grain, period_start, idx)"
+        f"WITH m AS MATERIALIZED ("
+        f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[], "
+        f"  {m_depths}::int[]) WITH ORDINALITY AS m(grain, period_start, depth, idx)"
         f"), p AS ("
         f" SELECT * FROM unnest({p_idx}::int[], {p_grains}::text[], {p_from}::timestamptz[], "
         f"  {p_to}::timestamptz[], {p_signs}::int[]) AS p(idx, grain, t_from, t_to, sign)"
@@ -280,22 +346,19 @@ async def _top_from_ranked(
         f"   sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
         f"   sum(c.comments) AS comments, sum(c.reshares) AS reshares "
         f"  FROM {source} WHERE {only} GROUP BY 1, 2) AS grouped"
-        f"), lowered AS ("
-        f" SELECT idx, count(*) AS n FROM delta WHERE d < 0 OR shares < 0 GROUP BY 1"
-        f"), lowest AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, "
-        f"  {limit_param} + coalesce(lowered.n, 0) AS depth "
-        f" FROM m AS l LEFT JOIN lowered ON lowered.idx = l.idx"
         f"), read AS MATERIALIZED ("
         f" SELECT l.idx, r.contributor, r.shares, r.clicks, r.reactions, r.comments, "
         f"  r.reshares, r.{rank} AS figure "
-        f" FROM lowest l CROSS JOIN LATERAL ("
+        f" FROM m AS l CROSS JOIN LATERAL ("
         f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
         f"  AND r.shares > 0 ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
-        # B: the lowest figure read (0 when the period had fewer rows: all were read).
-        f"), floors AS ("
-        f" SELECT l.idx, CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b "
-        f" FROM lowest l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
+        # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
+        f"), floors AS MATERIALIZED ("
+        f" SELECT l.idx, l.grain, l.period_start, count(r.idx) < l.depth AS whole, "
+        f"  CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b, "
+        f"  (array_agg(r.contributor ORDER BY r.figure, r.contributor DESC))[1] AS c "
+        f" FROM m AS l LEFT JOIN read r ON r.idx = l.idx "
+        f" GROUP BY l.idx, l.grain, l.period_start, l.depth"
         f"), top AS MATERIALIZED ("
         f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
         f"  r.clicks + coalesce(d.clicks, 0) AS clicks, "
@@ -308,33 +371,46 @@ async def _top_from_ranked(
         f" SELECT idx, min(v) AS v FROM (SELECT idx, {figure} AS v, row_number() OVER ("
         f"  PARTITION BY idx ORDER BY {figure} DESC) AS n FROM top WHERE shares <> 0) AS x "
         f" WHERE n <= {limit_param} GROUP BY idx HAVING count(*) = {limit_param}"
-        # D a contributor of A needs to reach V from B or below.
-        f"), cut AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, nth.v - f.b AS need "
-        f" FROM lowest l JOIN floors f ON f.idx = l.idx LEFT JOIN nth ON nth.idx = l.idx"
-        # Unread contributors of A that could still reach the top: their P row.
+        # Unread contributors of A that could still reach the top: D >= V - B.
+        f"), wanted AS MATERIALIZED ("
+        f" SELECT d.* FROM delta d JOIN floors f ON f.idx = d.idx "
+        f" LEFT JOIN nth ON nth.idx = d.idx "
+        f" WHERE (nth.v IS NULL OR d.d >= nth.v - f.b) "
+        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
+        f"  AND t.contributor = d.contributor)"
+        # Settled: the rows read settle the top, and few contributors of A are left to
+        # look up (a deeper read lowers B, so fewer have D >= V - B), or depth is spent.
+        f"), settled AS MATERIALIZED ("
+        f" SELECT f.idx, f.grain, f.period_start FROM floors f JOIN m ON m.idx = f.idx "
+        f" WHERE (f.whole OR (SELECT count(*) FROM top t WHERE t.idx = f.idx "
+        f"   AND t.shares <> 0 AND (({figure}) > f.b "
+        f"    OR (({figure}) = f.b AND t.contributor <= f.c))) >= {limit_param}) "
+        f" AND (m.depth >= {max_depth} "
+        f"  OR (SELECT count(*) FROM wanted w WHERE w.idx = f.idx) <= {lookups})"
         f"), extra AS ("
         f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "
         f"  coalesce(r.clicks, 0) + d.clicks AS clicks, "
         f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
         f"  coalesce(r.comments, 0) + d.comments AS comments, "
         f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
-        f" FROM delta d JOIN cut l ON l.idx = d.idx "
+        f" FROM wanted d JOIN settled l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
-        f" WHERE (l.need IS NULL OR d.d >= l.need) "
-        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
-        f"  AND t.contributor = d.contributor)"
         f"), candidates AS ("
-        f" SELECT idx, contributor, {figures} FROM top WHERE shares <> 0 "
+        f" SELECT t.idx, contributor, {figures} FROM top t "
+        f"  WHERE shares <> 0 AND t.idx IN (SELECT idx FROM settled) "
         f" UNION ALL SELECT idx, contributor, {figures} FROM extra WHERE shares <> 0"
         f") "
-        f"SELECT ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
+        f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
         f" {engagement.format('')} AS engagement "
         f"FROM (SELECT *, row_number() OVER (PARTITION BY idx "
         f"  ORDER BY {figure} DESC, contributor) AS rank FROM candidates) AS ranked "
-        f"WHERE rank <= {limit_param} ORDER BY idx, rank"
+        f"WHERE rank <= {limit_param} "
+        # Unsettled buckets: one marker row each.
+        f"UNION ALL SELECT idx, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m "
+        f" WHERE idx NOT IN (SELECT idx FROM settled) "
+        f"ORDER BY idx, rank"
     )
-    return list(await conn.fetch(query, *sql.args))
+    return query, sql.args
 
 
 async def _top_contributors_from_shares(

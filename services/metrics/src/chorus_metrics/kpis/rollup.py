@@ -153,10 +153,11 @@ class Ranked:
     slivers: list[Piece]
 
 
-# A ranked period is read only when its slivers are small: every contributor with a
-# share in them is read exactly (a primary-key lookup each). 5% of the period, or a
-# zone's offset at both edges of a week (up to 14 h each).
-_MAX_SLIVERS = 0.05
+# A ranked period is read only when its slivers are small: their contributors' figures
+# are summed, and slivers that take shares away make the period's ranking read deeper
+# (kpis/repository.py). 15% of the period (a 28-day "month" is a month less 3 days), or
+# a zone's offset at both edges of a week (up to 14 h each).
+_MAX_SLIVERS = 0.15
 _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 
 
