@@ -63,6 +63,9 @@ async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection
         # Reports are short aggregations: once a big tenant's cost estimates pass
         # jit_above_cost, compiling them would cost more than it saves.
         await conn.execute("SET LOCAL jit = off")
+        # Planned for each report's own bounds and array sizes: cached generic plans of
+        # the ranked query were seen to run for seconds instead of milliseconds.
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         yield conn
 
 
@@ -156,6 +159,15 @@ def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str
     raw = Sql(sql.args)
     share_filters(raw, q, "s", tenant=tenant)
     return (
+        # Raw slivers are often shared by two buckets (one's end is the next one's start):
+        # each distinct range is read once, then attributed to every piece it is.
+        f" WITH raw AS MATERIALIZED ("
+        f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
+        f"   s.comments, s.reshares "
+        f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
+        f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
+        f"   AND s.posted_at < u.t_to AND {raw.condition} OFFSET 0) AS s"
+        f" ) "
         # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
         # one rollup row (an advocate's day or month) is far below 2^31 per figure.
         f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
@@ -171,10 +183,8 @@ def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str
         f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
         f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
         f"  (p.sign * s.reshares)::int "
-        f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM shares s "
-        f"  WHERE s.posted_at >= p.t_from AND s.posted_at < p.t_to AND {raw.condition} "
-        f"  OFFSET 0) AS s "
-        f" WHERE p.grain = 'raw'"
+        f" FROM raw s JOIN {pieces_cte} p "
+        f"  ON p.grain = 'raw' AND p.t_from = s.t_from AND p.t_to = s.t_to"
     )
 
 
@@ -227,10 +237,11 @@ def _scope(q: KpiQuery, by_team: bool) -> str:
     return network
 
 
-# Depth of the first read of a ranked period, per bucket (x limit); buckets whose
-# reads did not settle their top are read again 8x deeper, up to _MAX_DEPTH rows,
-# then left to the caller's generic path.
-_FIRST_DEPTH = 32
+# Depth of the first read of a ranked period, per bucket (x limit; teams are few, so
+# their first read is usually all of them); buckets whose reads did not settle their
+# top are read again 8x deeper, up to _MAX_DEPTH rows, then left to the generic path.
+_FIRST_DEPTH = 8
+_FIRST_DEPTH_TEAMS = 32
 _DEEPER = 8
 _MAX_DEPTH = 4096
 # A read settles only when at most this many x limit unread contributors of the
@@ -252,7 +263,8 @@ async def _top_from_ranked(
     rows (the caller reads those another way)."""
     out: list[asyncpg.Record] = []
     unsettled: list[int] = []
-    depths = dict.fromkeys(range(len(ranges)), _FIRST_DEPTH * limit)
+    first = (_FIRST_DEPTH_TEAMS if by_team else _FIRST_DEPTH) * limit
+    depths = dict.fromkeys(range(len(ranges)), first)
     while depths:
         todo = sorted(depths)
         sql, args = _ranked_query(
@@ -346,65 +358,78 @@ def _ranked_query(
         f"   sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
         f"   sum(c.comments) AS comments, sum(c.reshares) AS reshares "
         f"  FROM {source} WHERE {only} GROUP BY 1, 2) AS grouped"
+        # Index-only: (figure, contributor, shares) from the ranking index (0007).
         f"), read AS MATERIALIZED ("
-        f" SELECT l.idx, r.contributor, r.shares, r.clicks, r.reactions, r.comments, "
-        f"  r.reshares, r.{rank} AS figure "
+        f" SELECT l.idx, r.contributor, r.shares, r.figure "
         f" FROM m AS l CROSS JOIN LATERAL ("
-        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
-        f"  AND r.shares > 0 ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
+        f"  SELECT r.contributor, r.shares, r.{rank} AS figure FROM contributor_rollups r "
+        f"  WHERE {period_row} AND {only_row} "
+        f"  ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
         # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
         f"), floors AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, count(r.idx) < l.depth AS whole, "
+        f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
         f"  CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b, "
         f"  (array_agg(r.contributor ORDER BY r.figure, r.contributor DESC))[1] AS c "
-        f" FROM m AS l LEFT JOIN read r ON r.idx = l.idx "
-        f" GROUP BY l.idx, l.grain, l.period_start, l.depth"
+        f" FROM m AS l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
+        # Exact figures of the rows read: v ranks, shares <> 0 keeps.
         f"), top AS MATERIALIZED ("
         f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
-        f"  r.clicks + coalesce(d.clicks, 0) AS clicks, "
-        f"  r.reactions + coalesce(d.reactions, 0) AS reactions, "
-        f"  r.comments + coalesce(d.comments, 0) AS comments, "
-        f"  r.reshares + coalesce(d.reshares, 0) AS reshares "
+        f"  r.figure + coalesce(d.d, 0) AS v "
         f" FROM read r "
         f" LEFT JOIN delta d ON d.idx = r.idx AND d.contributor = r.contributor"
+        # (V, cv): the `limit`-th best exact figure read, and its contributor.
         f"), nth AS ("
-        f" SELECT idx, min(v) AS v FROM (SELECT idx, {figure} AS v, row_number() OVER ("
-        f"  PARTITION BY idx ORDER BY {figure} DESC) AS n FROM top WHERE shares <> 0) AS x "
-        f" WHERE n <= {limit_param} GROUP BY idx HAVING count(*) = {limit_param}"
-        # Unread contributors of A that could still reach the top: D >= V - B.
+        f" SELECT idx, v, contributor AS cv FROM (SELECT idx, v, contributor, row_number() "
+        f"  OVER (PARTITION BY idx ORDER BY v DESC, contributor) AS n FROM top "
+        f"  WHERE shares <> 0) AS x WHERE n = {limit_param}"
+        # Unread contributors u of A that could still reach the top: B + D > V, or
+        # B + D = V with u's P row at B (so u > c; without a P row, u's M is 0, so
+        # only when B = 0) winning the tie with cv (u < cv).
         f"), wanted AS MATERIALIZED ("
         f" SELECT d.* FROM delta d JOIN floors f ON f.idx = d.idx "
         f" LEFT JOIN nth ON nth.idx = d.idx "
-        f" WHERE (nth.v IS NULL OR d.d >= nth.v - f.b) "
+        f" WHERE (nth.v IS NULL OR d.d > nth.v - f.b OR (d.d = nth.v - f.b "
+        f"  AND (f.whole OR f.b <= 0 OR d.contributor > f.c) AND d.contributor < nth.cv)) "
         f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
         f"  AND t.contributor = d.contributor)"
         # Settled: the rows read settle the top, and few contributors of A are left to
         # look up (a deeper read lowers B, so fewer have D >= V - B), or depth is spent.
         f"), settled AS MATERIALIZED ("
-        f" SELECT f.idx, f.grain, f.period_start FROM floors f JOIN m ON m.idx = f.idx "
-        f" WHERE (f.whole OR (SELECT count(*) FROM top t WHERE t.idx = f.idx "
-        f"   AND t.shares <> 0 AND (({figure}) > f.b "
-        f"    OR (({figure}) = f.b AND t.contributor <= f.c))) >= {limit_param}) "
-        f" AND (m.depth >= {max_depth} "
-        f"  OR (SELECT count(*) FROM wanted w WHERE w.idx = f.idx) <= {lookups})"
+        f" SELECT f.idx FROM floors f JOIN m ON m.idx = f.idx "
+        f" LEFT JOIN (SELECT t.idx, count(*) AS n FROM top t JOIN floors f USING (idx) "
+        f"  WHERE t.shares <> 0 AND (t.v > f.b OR (t.v = f.b AND t.contributor <= f.c)) "
+        f"  GROUP BY t.idx) AS above ON above.idx = f.idx "
+        f" LEFT JOIN (SELECT idx, count(*) AS n FROM wanted GROUP BY idx) AS w "
+        f"  ON w.idx = f.idx "
+        f" WHERE (f.whole OR above.n >= {limit_param}) "
+        f" AND (m.depth >= {max_depth} OR coalesce(w.n, 0) <= {lookups})"
         f"), extra AS ("
         f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "
-        f"  coalesce(r.clicks, 0) + d.clicks AS clicks, "
-        f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
-        f"  coalesce(r.comments, 0) + d.comments AS comments, "
-        f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
-        f" FROM wanted d JOIN settled l ON l.idx = d.idx "
+        f"  coalesce(r.{rank}, 0) + d.d AS v "
+        f" FROM wanted d JOIN m AS l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
-        f"), candidates AS ("
-        f" SELECT t.idx, contributor, {figures} FROM top t "
-        f"  WHERE shares <> 0 AND t.idx IN (SELECT idx FROM settled) "
-        f" UNION ALL SELECT idx, contributor, {figures} FROM extra WHERE shares <> 0"
+        f" WHERE d.idx IN (SELECT idx FROM settled)"
+        f"), winners AS ("
+        f" SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY idx "
+        f"  ORDER BY v DESC, contributor) AS rank FROM ("
+        f"  SELECT idx, contributor, v FROM top "
+        f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
+        f"  UNION ALL SELECT idx, contributor, v FROM extra WHERE shares <> 0) AS c) AS w "
+        f" WHERE rank <= {limit_param}"
+        f"), figures AS ("
+        # The winners' figures: their P row plus their slivers.
+        f" SELECT w.idx, w.rank, w.contributor, "
+        f"  coalesce(r.shares, 0) + coalesce(d.shares, 0) AS shares, "
+        f"  coalesce(r.clicks, 0) + coalesce(d.clicks, 0) AS clicks, "
+        f"  coalesce(r.reactions, 0) + coalesce(d.reactions, 0) AS reactions, "
+        f"  coalesce(r.comments, 0) + coalesce(d.comments, 0) AS comments, "
+        f"  coalesce(r.reshares, 0) + coalesce(d.reshares, 0) AS reshares "
+        f" FROM winners w JOIN m AS l ON l.idx = w.idx "
+        f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = w.contributor "
+        f" LEFT JOIN delta d ON d.idx = w.idx AND d.contributor = w.contributor"
         f") "
         f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
-        f" {engagement.format('')} AS engagement "
-        f"FROM (SELECT *, row_number() OVER (PARTITION BY idx "
-        f"  ORDER BY {figure} DESC, contributor) AS rank FROM candidates) AS ranked "
-        f"WHERE rank <= {limit_param} "
+        f" {engagement.format('')} AS engagement FROM figures "
         # Unsettled buckets: one marker row each.
         f"UNION ALL SELECT idx, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m "
         f" WHERE idx NOT IN (SELECT idx FROM settled) "
