@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Period, Piece, Ranked, periods, pieces, ranked
+from chorus_metrics.kpis.rollup import Period, Ranked, periods, ranked, unranked
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -102,9 +102,10 @@ async def top_contributors(
     """Per bucket, contributors ranked by shares or engagement.
 
     A bucket that is about one UTC week, month or year reads that period's ranked
-    `contributor_rollups` (`_top_from_ranked`); any other reads `share_rollups` (UTC
-    days and months) for the bulk and raw shares for the slivers at the edges (see
-    `rollup.py`). Campaign and advocate filters read the shares.
+    `contributor_rollups` plus its slivers; any other sums `share_rollups` (UTC days
+    and months) and raw shares at the edges (see `rollup.py`); both in one query
+    (`_ranked_query`). Campaign and advocate filters, and team filters with buckets
+    of the second kind, read the shares.
     """
     if q.campaign or q.advocate:
         # Campaigns vary per share, so rollups do not keep them; an advocate is a
@@ -112,43 +113,23 @@ async def top_contributors(
         return await _top_contributors_from_shares(
             conn, q, by_team=by_team, order=order, limit=limit
         )
-    ranged: list[tuple[date | None, Ranked]] = []
-    bounds: list[tuple[date | None, datetime, datetime]] = []
-    other: list[tuple[date | None, Piece]] = []
+    buckets: list[tuple[date | None, datetime, datetime, Ranked]] = []
     scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
         period_ = ranked(lo, hi)
         # Weeks and months are ranked unfiltered only (see 0006).
-        if period_ is not None and (period_.grain is Period.YEAR or not scope):
-            ranged.append((bucket, period_))
-            bounds.append((bucket, lo, hi))
-        else:
-            other += _pieces(bucket, lo, hi)
-    if q.team and other:
+        if period_ is None or (period_.grain is not Period.YEAR and scope):
+            period_ = unranked(lo, hi)
+        buckets.append((bucket, lo, hi, period_))
+    if q.team and any(r.grain is None for *_, r in buckets):
         # A team is a small slice: its shares (GIN index) beat a pass over every
         # advocate's rollup rows of a partial bucket.
         return await _top_contributors_from_shares(
             conn, q, by_team=by_team, order=order, limit=limit
         )
-    rows: list[asyncpg.Record] = []
-    if ranged:
-        top, unsettled = await _top_from_ranked(
-            conn, q, ranged, by_team=by_team, order=order, limit=limit
-        )
-        rows += top
-        for i in unsettled:
-            other += _pieces(*bounds[i])
-    if other:
-        rows += await _top_from_rollups(conn, q, other, by_team=by_team, order=order, limit=limit)
-    if ranged and other:
-        # Stable: each bucket keeps its ranking.
-        rows.sort(key=lambda r: r["bucket"] or date.min)
-    return rows
-
-
-def _pieces(bucket: date | None, lo: datetime, hi: datetime) -> list[tuple[date | None, Piece]]:
-    """[lo, hi) as rollup periods and raw slivers, for the generic path."""
-    return [(bucket, p) for piece in pieces(lo, hi) for p in periods(piece)]
+    if not buckets:
+        return []
+    return await _top_from_ranked(conn, q, buckets, by_team=by_team, order=order, limit=limit)
 
 
 def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str) -> str:
@@ -188,47 +169,6 @@ def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str
     )
 
 
-async def _top_from_rollups(
-    conn: asyncpg.Connection,
-    q: KpiQuery,
-    ranges: list[tuple[date | None, Piece]],
-    *,
-    by_team: bool,
-    order: str,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """Every contributor's sums over the pieces of each bucket, then ranked; pieces
-    are signed, so a contributor whose pieces cancel out has no share in the bucket
-    and is dropped."""
-    sql = Sql()
-    tenant = sql.bind(q.tenant_id)
-    grains = sql.bind([p.grain.value for _, p in ranges])
-    starts = sql.bind([p.start for _, p in ranges])
-    ends = sql.bind([p.end for _, p in ranges])
-    signs = sql.bind([p.sign for _, p in ranges])
-    buckets = sql.bind([b for b, _ in ranges])
-    who = "t.team_id" if by_team else "c.advocate_id"
-    source = (
-        "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
-        if by_team
-        else "contributions c"
-    )
-    where = f"t.team_id = {sql.bind(q.team)}" if q.team and by_team else "true"
-    grouped = (
-        f"WITH p AS ("
-        f" SELECT * FROM unnest({grains}::text[], {starts}::timestamptz[], "
-        f"  {ends}::timestamptz[], {signs}::int[], {buckets}::date[]) "
-        f"  AS p(grain, t_from, t_to, sign, bucket)"
-        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'bucket')}) "
-        f"SELECT c.bucket, {who} AS contributor, sum(c.shares) AS shares, "
-        f" sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
-        f" sum(c.comments) AS comments, sum(c.reshares) AS reshares, "
-        f" sum(c.clicks + c.reactions + c.comments + c.reshares) AS engagement "
-        f"FROM {source} WHERE {where} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
-    )
-    return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
-
-
 def _scope(q: KpiQuery, by_team: bool) -> str:
     """The `contributor_rollups.scope` holding the report's filters (see 0006)."""
     network = f"n:{q.network}" if q.network else ""
@@ -252,37 +192,38 @@ _LOOKUPS = 40
 async def _top_from_ranked(
     conn: asyncpg.Connection,
     q: KpiQuery,
-    ranges: list[tuple[date | None, Ranked]],
+    buckets: list[tuple[date | None, datetime, datetime, Ranked]],
     *,
     by_team: bool,
     order: str,
     limit: int,
-) -> tuple[list[asyncpg.Record], list[int]]:
-    """Top `limit` per bucket from its ranked period (see `_ranked_query`): the rows,
-    and the positions in `ranges` of the buckets left unsettled after `_MAX_DEPTH`
-    rows (the caller reads those another way)."""
-    out: list[asyncpg.Record] = []
-    unsettled: list[int] = []
+) -> list[asyncpg.Record]:
+    """Top `limit` per bucket (label, start, end, how it is read), in bucket order: see
+    `_ranked_query`. A bucket whose ranked period does not settle its top within
+    `_MAX_DEPTH` rows is read again without it."""
     first = (_FIRST_DEPTH_TEAMS if by_team else _FIRST_DEPTH) * limit
-    depths = dict.fromkeys(range(len(ranges)), first)
-    while depths:
-        todo = sorted(depths)
+    reads = {i: (r, first) for i, (*_, r) in enumerate(buckets)}
+    out: list[tuple[int, int, asyncpg.Record]] = []
+    while reads:
+        todo = sorted(reads)
         sql, args = _ranked_query(
-            q, [ranges[i] for i in todo], [depths[i] for i in todo],
+            q, [(buckets[i][0], reads[i][0]) for i in todo], [reads[i][1] for i in todo],
             by_team=by_team, order=order, limit=limit,
         )  # fmt: skip
-        again: dict[int, int] = {}
+        again: dict[int, tuple[Ranked, int]] = {}
         for row in await conn.fetch(sql, *args):
-            if row["contributor"] is not None:
-                out.append(row)
-                continue
             i = todo[row["idx"] - 1]
-            if depths[i] >= _MAX_DEPTH:
-                unsettled.append(i)
+            if row["contributor"] is not None:
+                out.append((i, row["rank"], row))
+                continue
+            read, depth = reads[i]
+            if depth >= _MAX_DEPTH:
+                again[i] = (unranked(buckets[i][1], buckets[i][2]), first)
             else:
-                again[i] = min(depths[i] * _DEEPER, _MAX_DEPTH)
-        depths = again
-    return out, unsettled
+                again[i] = (read, min(depth * _DEEPER, _MAX_DEPTH))
+        reads = again
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [row for *_, row in out]
 
 
 def _ranked_query(
@@ -308,6 +249,9 @@ def _ranked_query(
     B + D >= V need their P row looked up (a handful: D is the slivers' shares).
     Slivers that lower many contributors (days cut off a month) push (B, c) down, so
     those buckets may need a deeper read.
+
+    A bucket without a ranked period (grain None) is all slivers: every contributor's
+    figures summed from its pieces, then ranked.
     """
     rank = "engagement" if order == "engagement" else "shares"
     sql = Sql()
@@ -315,27 +259,42 @@ def _ranked_query(
     kind = sql.bind("team" if by_team else "advocate")
     scope = sql.bind(_scope(q, by_team))
     labels = sql.bind([b for b, _ in ranges])
-    m_grains = sql.bind([r.grain.value for _, r in ranges])
+    m_grains = sql.bind([r.grain.value if r.grain else None for _, r in ranges])
     m_starts = sql.bind([r.start for _, r in ranges])
     m_depths = sql.bind(depths)
     slivers = [(i, p) for i, (_, r) in enumerate(ranges, 1) for s in r.slivers for p in periods(s)]
-    p_idx = sql.bind([i for i, _ in slivers])
-    p_grains = sql.bind([p.grain.value for _, p in slivers])
-    p_from = sql.bind([p.start for _, p in slivers])
-    p_to = sql.bind([p.end for _, p in slivers])
-    p_signs = sql.bind([p.sign for _, p in slivers])
+    # Pieces of buckets with a ranked period (p: their slivers) and without (w: all).
+    pieces_of = {
+        name: ", ".join(
+            f"{sql.bind(values)}::{kind}[]"
+            for kind, values in zip(
+                ("int", "text", "timestamptz", "timestamptz", "int"),
+                zip(*[(i, p.grain.value, p.start, p.end, p.sign) for i, p in part], strict=True)
+                if part
+                else ([], [], [], [], []),
+                strict=True,
+            )
+        )
+        for name, part in (
+            ("p", [(i, p) for i, p in slivers if ranges[i - 1][1].grain is not None]),
+            ("w", [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None]),
+        )
+    }
     limit_param = sql.bind(limit)
     max_depth = sql.bind(_MAX_DEPTH)
     lookups = sql.bind(_LOOKUPS * limit)
     who = "t.team_id" if by_team else "c.advocate_id"
-    source = (
-        "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
-        if by_team
-        else "contributions c"
-    )
+    unnest = " CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)" if by_team else ""
     # Teams filtered by a team: that team's own row only.
     team = sql.bind(q.team) if q.team and by_team else None
     only = f"t.team_id = {team}" if team else "true"
+    # Figures per (idx, contributor) of a contributions CTE.
+    sums = (
+        "SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
+        " sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
+        " sum(c.comments) AS comments, sum(c.reshares) AS reshares "
+        "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
+    )
     only_row = f"r.contributor = {team}" if team else "true"
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
@@ -349,15 +308,18 @@ def _ranked_query(
         f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[], "
         f"  {m_depths}::int[]) WITH ORDINALITY AS m(grain, period_start, depth, idx)"
         f"), p AS ("
-        f" SELECT * FROM unnest({p_idx}::int[], {p_grains}::text[], {p_from}::timestamptz[], "
-        f"  {p_to}::timestamptz[], {p_signs}::int[]) AS p(idx, grain, t_from, t_to, sign)"
+        f" SELECT * FROM unnest({pieces_of['p']}) AS p(idx, grain, t_from, t_to, sign)"
+        f"), pw AS ("
+        f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
         f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'idx')}"
         f"), delta AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
-        f"  SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
-        f"   sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
-        f"   sum(c.comments) AS comments, sum(c.reshares) AS reshares "
-        f"  FROM {source} WHERE {only} GROUP BY 1, 2) AS grouped"
+        f"  {sums.format(who=who, cte='contributions', unnest=unnest, only=only)}) AS g"
+        # Buckets without a ranked period: all of their figures.
+        f"), whole_contributions AS ({_contributions(sql, q, tenant, 'pw', 'idx')}"
+        f"), whole AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
         # Index-only: (figure, contributor, shares) from the ranking index (0007).
         f"), read AS MATERIALIZED ("
         f" SELECT l.idx, r.contributor, r.shares, r.figure "
@@ -414,10 +376,11 @@ def _ranked_query(
         f"  ORDER BY v DESC, contributor) AS rank FROM ("
         f"  SELECT idx, contributor, v FROM top "
         f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
-        f"  UNION ALL SELECT idx, contributor, v FROM extra WHERE shares <> 0) AS c) AS w "
+        f"  UNION ALL SELECT idx, contributor, v FROM extra WHERE shares <> 0 "
+        f"  UNION ALL SELECT idx, contributor, d FROM whole WHERE shares <> 0) AS c) AS w "
         f" WHERE rank <= {limit_param}"
         f"), figures AS ("
-        # The winners' figures: their P row plus their slivers.
+        # The winners' figures: their P row plus their slivers (or all of the bucket's).
         f" SELECT w.idx, w.rank, w.contributor, "
         f"  coalesce(r.shares, 0) + coalesce(d.shares, 0) AS shares, "
         f"  coalesce(r.clicks, 0) + coalesce(d.clicks, 0) AS clicks, "
@@ -426,7 +389,8 @@ def _ranked_query(
         f"  coalesce(r.reshares, 0) + coalesce(d.reshares, 0) AS reshares "
         f" FROM winners w JOIN m AS l ON l.idx = w.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = w.contributor "
-        f" LEFT JOIN delta d ON d.idx = w.idx AND d.contributor = w.contributor"
+        f" LEFT JOIN (SELECT * FROM delta UNION ALL SELECT * FROM whole) AS d "
+        f"  ON d.idx = w.idx AND d.contributor = w.contributor"
         f") "
         f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
         f" {engagement.format('')} AS engagement FROM figures "

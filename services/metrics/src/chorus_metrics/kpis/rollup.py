@@ -146,11 +146,17 @@ def _nearest(t: datetime, grain: Period) -> datetime:
 
 @dataclass(frozen=True)
 class Ranked:
-    """A range read as one ranked rollup period plus signed slivers (rollup pieces)."""
+    """A range read as one ranked rollup period plus signed slivers (rollup pieces);
+    without a period (grain None), the slivers are the whole range."""
 
-    grain: Period
+    grain: Period | None
     start: datetime
     slivers: list[Piece]
+
+
+def unranked(start: datetime, end: datetime) -> Ranked:
+    """[start, end) with no ranked period: all of it as rollup pieces."""
+    return Ranked(None, start, pieces(start, end))
 
 
 # A ranked period is read only when its slivers are small: their contributors' figures
