@@ -201,7 +201,7 @@ async def _top_from_ranked(
     """Top `limit` per bucket (label, start, end, how it is read), in bucket order: see
     `_ranked_query`. A bucket whose ranked period does not settle its top within
     `_MAX_DEPTH` rows is read again without it."""
-    first = (_FIRST_DEPTH_TEAMS if by_team else _FIRST_DEPTH) * limit
+    first = max(1, min((_FIRST_DEPTH_TEAMS if by_team else _FIRST_DEPTH) * limit, _MAX_DEPTH))
     reads = {i: (r, first) for i, (*_, r) in enumerate(buckets)}
     out: list[tuple[int, int, asyncpg.Record]] = []
     while reads:
