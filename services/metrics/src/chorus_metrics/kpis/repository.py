@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Grain, Period, Piece, Ranked, periods, ranked, unranked
+from chorus_metrics.kpis.rollup import Period, Ranked, periods, ranked, unranked
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -132,73 +132,41 @@ async def top_contributors(
     return await _top_from_ranked(conn, q, buckets, by_team=by_team, order=order, limit=limit)
 
 
-def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, grains: set[str]) -> str:
-    """SQL of the signed contributions of rollup pieces (`pieces_cte`: idx, grain,
-    t_from, t_to, sign; `grains`: the grains among them): one row per rollup row or raw
-    share, with its figures. Parts for grains that are absent are left out (they
-    would cost planning time for nothing)."""
-    parts = []
-    # Each part binds its own filters' values: a value bound for an absent part
-    # would be a parameter of unknown type.
-    if grains - {Grain.RAW.value}:
-        rolled = Sql(sql.args)
-        share_filters(rolled, q, "r", tenant=tenant, campaign=False)
-        parts.append(
-            # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
-            # one rollup row (an advocate's day or month) is far below 2^31 per figure.
-            f" SELECT p.idx, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
-            f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
-            f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
-            # One rollup period per piece row, read by a primary-key lookup per row
-            # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
-            f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
-            f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
-            f"  OFFSET 0) AS r "
-            f" WHERE p.grain <> 'raw' "
-        )
-    with_raw = ""
-    if Grain.RAW.value in grains:
-        raw = Sql(sql.args)
-        share_filters(raw, q, "s", tenant=tenant)
-        # Raw slivers are often shared by two buckets (one's end is the next one's
-        # start): each distinct range is read once, then given to each of its pieces.
-        with_raw = (
-            f" WITH raw AS MATERIALIZED ("
-            f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
-            f"   s.comments, s.reshares "
-            f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
-            f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
-            f"   AND s.posted_at < u.t_to AND {raw.condition} OFFSET 0) AS s"
-            f" ) "
-        )
-        parts.append(
-            f" SELECT p.idx, s.advocate_id, s.team_ids, p.sign AS shares, "
-            f"  (p.sign * s.clicks)::int AS clicks, (p.sign * s.reactions)::int AS reactions, "
-            f"  (p.sign * s.comments)::int AS comments, "
-            f"  (p.sign * s.reshares)::int AS reshares "
-            f" FROM raw s JOIN {pieces_cte} p "
-            f"  ON p.grain = 'raw' AND p.t_from = s.t_from AND p.t_to = s.t_to"
-        )
-    if not parts:
-        return (
-            " SELECT 0 AS idx, ''::text AS advocate_id, '{}'::text[] AS team_ids, 0 AS shares,"
-            " 0 AS clicks, 0 AS reactions, 0 AS comments, 0 AS reshares WHERE false"
-        )
-    return with_raw + " UNION ALL ".join(parts)
-
-
-def _bind_pieces(sql: Sql, pieces_: list[tuple[int, Piece]]) -> str:
-    """Bound arrays (idx, grain, t_from, t_to, sign) of pieces, for unnest()."""
-    columns: list[list[object]] = [[], [], [], [], []]
-    for i, p in pieces_:
-        for column, value in zip(columns, (i, p.grain.value, p.start, p.end, p.sign), strict=True):
-            column.append(value)
-    types = ("int", "text", "timestamptz", "timestamptz", "int")
-    return ", ".join(f"{sql.bind(c)}::{t}[]" for c, t in zip(columns, types, strict=True))
-
-
-def _grains(pieces_: list[tuple[int, Piece]]) -> set[str]:
-    return {p.grain.value for _, p in pieces_}
+def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str) -> str:
+    """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
+    t_from, t_to, sign): one row per rollup row or raw share, with its figures."""
+    rolled = Sql(sql.args)
+    share_filters(rolled, q, "r", tenant=tenant, campaign=False)
+    raw = Sql(sql.args)
+    share_filters(raw, q, "s", tenant=tenant)
+    return (
+        # Raw slivers are often shared by two buckets (one's end is the next one's start):
+        # each distinct range is read once, then attributed to every piece it is.
+        f" WITH raw AS MATERIALIZED ("
+        f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
+        f"   s.comments, s.reshares "
+        f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
+        f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
+        f"   AND s.posted_at < u.t_to AND {raw.condition} OFFSET 0) AS s"
+        f" ) "
+        # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
+        # one rollup row (an advocate's day or month) is far below 2^31 per figure.
+        f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
+        f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
+        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
+        # One rollup period per piece row, read by a primary-key lookup per row
+        # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
+        f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
+        f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
+        f"  OFFSET 0) AS r "
+        f" WHERE p.grain <> 'raw' "
+        f" UNION ALL "
+        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
+        f"  (p.sign * s.reshares)::int "
+        f" FROM raw s JOIN {pieces_cte} p "
+        f"  ON p.grain = 'raw' AND p.t_from = s.t_from AND p.t_to = s.t_to"
+    )
 
 
 def _scope(q: KpiQuery, by_team: bool) -> str:
@@ -295,9 +263,23 @@ def _ranked_query(
     m_starts = sql.bind([r.start for _, r in ranges])
     m_depths = sql.bind(depths)
     slivers = [(i, p) for i, (_, r) in enumerate(ranges, 1) for s in r.slivers for p in periods(s)]
-    # Pieces of buckets with a ranked period (their slivers) and without (all of them).
-    sliver_pieces = [(i, p) for i, p in slivers if ranges[i - 1][1].grain is not None]
-    whole_pieces = [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None]
+    # Pieces of buckets with a ranked period (p: their slivers) and without (w: all).
+    pieces_of = {
+        name: ", ".join(
+            f"{sql.bind(values)}::{kind}[]"
+            for kind, values in zip(
+                ("int", "text", "timestamptz", "timestamptz", "int"),
+                zip(*[(i, p.grain.value, p.start, p.end, p.sign) for i, p in part], strict=True)
+                if part
+                else ([], [], [], [], []),
+                strict=True,
+            )
+        )
+        for name, part in (
+            ("p", [(i, p) for i, p in slivers if ranges[i - 1][1].grain is not None]),
+            ("w", [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None]),
+        )
+    }
     limit_param = sql.bind(limit)
     max_depth = sql.bind(_MAX_DEPTH)
     lookups = sql.bind(_LOOKUPS * limit)
@@ -326,17 +308,15 @@ def _ranked_query(
         f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[], "
         f"  {m_depths}::int[]) WITH ORDINALITY AS m(grain, period_start, depth, idx)"
         f"), p AS ("
-        f" SELECT * FROM unnest({_bind_pieces(sql, sliver_pieces)}) "
-        f"  AS p(idx, grain, t_from, t_to, sign)"
+        f" SELECT * FROM unnest({pieces_of['p']}) AS p(idx, grain, t_from, t_to, sign)"
         f"), pw AS ("
-        f" SELECT * FROM unnest({_bind_pieces(sql, whole_pieces)}) "
-        f"  AS pw(idx, grain, t_from, t_to, sign)"
-        f"), contributions AS ({_contributions(sql, q, tenant, 'p', _grains(sliver_pieces))}"
+        f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
+        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'idx')}"
         f"), delta AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='contributions', unnest=unnest, only=only)}) AS g"
         # Buckets without a ranked period: all of their figures.
-        f"), whole_contributions AS ({_contributions(sql, q, tenant, 'pw', _grains(whole_pieces))}"
+        f"), whole_contributions AS ({_contributions(sql, q, tenant, 'pw', 'idx')}"
         f"), whole AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
