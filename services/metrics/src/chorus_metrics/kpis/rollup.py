@@ -161,9 +161,11 @@ def unranked(start: datetime, end: datetime) -> Ranked:
 
 # A ranked period is read only when its slivers are small: their contributors' figures
 # are summed, and slivers that take shares away make the period's ranking read deeper
-# (kpis/repository.py). 15% of the period (a 28-day "month" is a month less 3 days), or
-# a zone's offset at both edges of a week (up to 14 h each).
-_MAX_SLIVERS = 0.15
+# (kpis/repository.py). 15% of a month or year (a 28-day "month" is a month less 3
+# days); half a week (a report's partial first or last week of 4-6 days: reading the
+# week's ranking and up to 3 days of slivers beats summing its days), or a zone's
+# offset at both edges of a week (up to 14 h each).
+_MAX_SLIVERS = {Period.WEEK: 0.5, Period.MONTH: 0.15, Period.YEAR: 0.15}
 _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 
 
@@ -177,7 +179,7 @@ def ranked(start: datetime, end: datetime) -> Ranked | None:
         near_start, near_end = _nearest(start, grain), _nearest(end, grain)
         if near_start >= near_end or _next(near_start, grain) != near_end:
             continue
-        allowed = max((near_end - near_start) * _MAX_SLIVERS, _MIN_SLIVERS_ALLOWED)
+        allowed = max((near_end - near_start) * _MAX_SLIVERS[grain], _MIN_SLIVERS_ALLOWED)
         if abs(start - near_start) + abs(end - near_end) > allowed:
             return None
         slivers: list[Piece] = []
