@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Period, Ranked, periods, ranked, unranked
+from chorus_metrics.kpis.rollup import Grain, Period, Piece, Ranked, periods, ranked, unranked
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -132,23 +132,48 @@ async def top_contributors(
     return await _top_from_ranked(conn, q, buckets, by_team=by_team, order=order, limit=limit)
 
 
-def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str) -> str:
+def _contributions(
+    sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str, *, shared_raw: bool
+) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
-    t_from, t_to, sign): one row per rollup row or raw share, with its figures."""
+    t_from, t_to, sign): one row per rollup row or raw share, with its figures.
+    `shared_raw`: some raw pieces cover the same range (read it once for all)."""
     rolled = Sql(sql.args)
     share_filters(rolled, q, "r", tenant=tenant, campaign=False)
     raw = Sql(sql.args)
     share_filters(raw, q, "s", tenant=tenant)
+    raw_rows = (
+        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
+        f"  (p.sign * s.reshares)::int "
+    )
+    if shared_raw:
+        # A sliver shared by two buckets (one's end is the next one's start) is read
+        # once, then given to each of its pieces. Materialised, so not worth it when
+        # no range repeats (a year by day: a whole raw day per bucket).
+        with_raw = (
+            f" WITH raw AS MATERIALIZED ("
+            f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
+            f"   s.comments, s.reshares "
+            f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
+            f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
+            f"   AND s.posted_at < u.t_to AND {raw.condition} OFFSET 0) AS s"
+            f" ) "
+        )
+        raw_rows += (
+            f" FROM raw s JOIN {pieces_cte} p "
+            f"  ON p.grain = 'raw' AND p.t_from = s.t_from AND p.t_to = s.t_to"
+        )
+    else:
+        with_raw = ""
+        raw_rows += (
+            f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM shares s "
+            f"  WHERE s.posted_at >= p.t_from AND s.posted_at < p.t_to AND {raw.condition} "
+            f"  OFFSET 0) AS s "
+            f" WHERE p.grain = 'raw'"
+        )
     return (
-        # Raw slivers are often shared by two buckets (one's end is the next one's start):
-        # each distinct range is read once, then attributed to every piece it is.
-        f" WITH raw AS MATERIALIZED ("
-        f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
-        f"   s.comments, s.reshares "
-        f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
-        f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
-        f"   AND s.posted_at < u.t_to AND {raw.condition} OFFSET 0) AS s"
-        f" ) "
+        f"{with_raw}"
         # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
         # one rollup row (an advocate's day or month) is far below 2^31 per figure.
         f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
@@ -160,13 +185,24 @@ def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str
         f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
         f"  OFFSET 0) AS r "
         f" WHERE p.grain <> 'raw' "
-        f" UNION ALL "
-        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
-        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
-        f"  (p.sign * s.reshares)::int "
-        f" FROM raw s JOIN {pieces_cte} p "
-        f"  ON p.grain = 'raw' AND p.t_from = s.t_from AND p.t_to = s.t_to"
+        f" UNION ALL {raw_rows}"
     )
+
+
+def _bind_pieces(sql: Sql, part: list[tuple[int, Piece]]) -> str:
+    """Bound arrays (idx, grain, t_from, t_to, sign) of pieces, for unnest()."""
+    columns: list[list[object]] = [[], [], [], [], []]
+    for i, p in part:
+        for column, value in zip(columns, (i, p.grain.value, p.start, p.end, p.sign), strict=True):
+            column.append(value)
+    types = ("int", "text", "timestamptz", "timestamptz", "int")
+    return ", ".join(f"{sql.bind(c)}::{t}[]" for c, t in zip(columns, types, strict=True))
+
+
+def _shared_raw(pieces_: list[tuple[int, Piece]]) -> bool:
+    """Whether two raw pieces cover the same range."""
+    ranges = [(p.start, p.end) for _, p in pieces_ if p.grain is Grain.RAW]
+    return len(set(ranges)) < len(ranges)
 
 
 def _scope(q: KpiQuery, by_team: bool) -> str:
@@ -264,22 +300,16 @@ def _ranked_query(
     m_depths = sql.bind(depths)
     slivers = [(i, p) for i, (_, r) in enumerate(ranges, 1) for s in r.slivers for p in periods(s)]
     # Pieces of buckets with a ranked period (p: their slivers) and without (w: all).
-    pieces_of = {
-        name: ", ".join(
-            f"{sql.bind(values)}::{kind}[]"
-            for kind, values in zip(
-                ("int", "text", "timestamptz", "timestamptz", "int"),
-                zip(*[(i, p.grain.value, p.start, p.end, p.sign) for i, p in part], strict=True)
-                if part
-                else ([], [], [], [], []),
-                strict=True,
-            )
-        )
-        for name, part in (
-            ("p", [(i, p) for i, p in slivers if ranges[i - 1][1].grain is not None]),
-            ("w", [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None]),
-        )
+    parts = {
+        "p": [(i, p) for i, p in slivers if ranges[i - 1][1].grain is not None],
+        "w": [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None],
     }
+    pieces_of = {name: _bind_pieces(sql, part) for name, part in parts.items()}
+    contributions = {
+        name: _contributions(sql, q, tenant, f"p{name}" if name == "w" else name, "idx",
+                             shared_raw=_shared_raw(part))
+        for name, part in parts.items()
+    }  # fmt: skip
     limit_param = sql.bind(limit)
     max_depth = sql.bind(_MAX_DEPTH)
     lookups = sql.bind(_LOOKUPS * limit)
@@ -311,12 +341,12 @@ def _ranked_query(
         f" SELECT * FROM unnest({pieces_of['p']}) AS p(idx, grain, t_from, t_to, sign)"
         f"), pw AS ("
         f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
-        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'idx')}"
+        f"), contributions AS ({contributions['p']}"
         f"), delta AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='contributions', unnest=unnest, only=only)}) AS g"
         # Buckets without a ranked period: all of their figures.
-        f"), whole_contributions AS ({_contributions(sql, q, tenant, 'pw', 'idx')}"
+        f"), whole_contributions AS ({contributions['w']}"
         f"), whole AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
@@ -366,31 +396,43 @@ def _ranked_query(
         f" WHERE (f.whole OR above.n >= {limit_param}) "
         f" AND (m.depth >= {max_depth} OR coalesce(w.n, 0) <= {lookups})"
         f"), extra AS ("
-        f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "
-        f"  coalesce(r.{rank}, 0) + d.d AS v "
+        f" SELECT d.idx, d.contributor, coalesce(r.{rank}, 0) + d.d AS v, "
+        f"  coalesce(r.shares, 0) + d.shares AS shares, "
+        f"  coalesce(r.clicks, 0) + d.clicks AS clicks, "
+        f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
+        f"  coalesce(r.comments, 0) + d.comments AS comments, "
+        f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
         f" FROM wanted d JOIN m AS l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
         f" WHERE d.idx IN (SELECT idx FROM settled)"
+        # Rows of extra and whole carry their figures; rows read (top) fetch them below.
         f"), winners AS ("
         f" SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY idx "
         f"  ORDER BY v DESC, contributor) AS rank FROM ("
-        f"  SELECT idx, contributor, v FROM top "
+        f"  SELECT idx, contributor, v, true AS read, NULL::bigint AS shares, "
+        f"   NULL::bigint AS clicks, NULL::bigint AS reactions, NULL::bigint AS comments, "
+        f"   NULL::bigint AS reshares FROM top "
         f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
-        f"  UNION ALL SELECT idx, contributor, v FROM extra WHERE shares <> 0 "
-        f"  UNION ALL SELECT idx, contributor, d FROM whole WHERE shares <> 0) AS c) AS w "
+        f"  UNION ALL SELECT idx, contributor, v, false, {figures} FROM extra "
+        f"   WHERE shares <> 0 "
+        f"  UNION ALL SELECT idx, contributor, d, false, {figures} FROM whole "
+        f"   WHERE shares <> 0) AS c) AS w "
         f" WHERE rank <= {limit_param}"
         f"), figures AS ("
-        # The winners' figures: their P row plus their slivers (or all of the bucket's).
+        # The figures of winners read from P: their P row plus their slivers.
         f" SELECT w.idx, w.rank, w.contributor, "
-        f"  coalesce(r.shares, 0) + coalesce(d.shares, 0) AS shares, "
-        f"  coalesce(r.clicks, 0) + coalesce(d.clicks, 0) AS clicks, "
-        f"  coalesce(r.reactions, 0) + coalesce(d.reactions, 0) AS reactions, "
-        f"  coalesce(r.comments, 0) + coalesce(d.comments, 0) AS comments, "
-        f"  coalesce(r.reshares, 0) + coalesce(d.reshares, 0) AS reshares "
+        f"  coalesce(w.shares, coalesce(r.shares, 0) + coalesce(d.shares, 0)) AS shares, "
+        f"  coalesce(w.clicks, coalesce(r.clicks, 0) + coalesce(d.clicks, 0)) AS clicks, "
+        f"  coalesce(w.reactions, coalesce(r.reactions, 0) + coalesce(d.reactions, 0)) "
+        f"   AS reactions, "
+        f"  coalesce(w.comments, coalesce(r.comments, 0) + coalesce(d.comments, 0)) "
+        f"   AS comments, "
+        f"  coalesce(w.reshares, coalesce(r.reshares, 0) + coalesce(d.reshares, 0)) "
+        f"   AS reshares "
         f" FROM winners w JOIN m AS l ON l.idx = w.idx "
-        f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = w.contributor "
-        f" LEFT JOIN (SELECT * FROM delta UNION ALL SELECT * FROM whole) AS d "
-        f"  ON d.idx = w.idx AND d.contributor = w.contributor"
+        f" LEFT JOIN contributor_rollups r ON w.read AND {period_row} "
+        f"  AND r.contributor = w.contributor "
+        f" LEFT JOIN delta d ON w.read AND d.idx = w.idx AND d.contributor = w.contributor"
         f") "
         f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
         f" {engagement.format('')} AS engagement FROM figures "
