@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from chorus_metrics.kpis import repository as kpi_repository
 
 from .conftest import Metrics
 from .kpi_dataset import (
@@ -92,6 +93,37 @@ async def test_top_contributors(
     assert body["rows"] == expected_top(data, f, by=by, group=group, limit=7)
     assert body["measurement"]["clicks"] == ["measured"]
     assert body["measurement"]["engagement"] == ["measured", "reported"]
+
+
+@pytest.mark.parametrize(
+    ("f", "by", "group"),
+    [
+        (Filters("America/New_York", "month"), "shares", "advocate"),
+        (Filters("Europe/Berlin", "week"), "engagement", "advocate"),
+        (Filters("UTC", "none", date(2026, 2, 3), date(2026, 3, 1)), "engagement", "team"),
+        (
+            Filters("UTC", "none", date(2026, 1, 1), date(2026, 12, 31), network="x"),
+            "shares",
+            "advocate",
+        ),
+    ],
+)
+async def test_top_contributors_when_ranked_reads_go_deeper_or_give_up(
+    metrics: Metrics,
+    data: DataSet,
+    f: Filters,
+    by: str,
+    group: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ranked periods read 1, 2, then 4 rows per bucket (too few to settle a top 7),
+    then every bucket is read without its ranking: the top stays exact."""
+    monkeypatch.setattr(kpi_repository, "_FIRST_DEPTH", 0)
+    monkeypatch.setattr(kpi_repository, "_FIRST_DEPTH_TEAMS", 0)
+    monkeypatch.setattr(kpi_repository, "_DEEPER", 2)
+    monkeypatch.setattr(kpi_repository, "_MAX_DEPTH", 4)
+    body = await _get(metrics, data, "top-contributors", f, by=by, group=group, limit=7)
+    assert body["rows"] == expected_top(data, f, by=by, group=group, limit=7)
 
 
 @pytest.mark.parametrize(

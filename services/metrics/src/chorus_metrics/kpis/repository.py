@@ -26,7 +26,7 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Period, Piece, Ranked, periods, pieces, ranked
+from chorus_metrics.kpis.rollup import Grain, Period, Piece, Ranked, periods, ranked, unranked
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -63,6 +63,9 @@ async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection
         # Reports are short aggregations: once a big tenant's cost estimates pass
         # jit_above_cost, compiling them would cost more than it saves.
         await conn.execute("SET LOCAL jit = off")
+        # Planned for each report's own bounds and array sizes: cached generic plans of
+        # the ranked query were seen to run for seconds instead of milliseconds.
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
         yield conn
 
 
@@ -99,9 +102,10 @@ async def top_contributors(
     """Per bucket, contributors ranked by shares or engagement.
 
     A bucket that is about one UTC week, month or year reads that period's ranked
-    `contributor_rollups` (`_top_from_ranked`); any other reads `share_rollups` (UTC
-    days and months) for the bulk and raw shares for the slivers at the edges (see
-    `rollup.py`). Campaign and advocate filters read the shares.
+    `contributor_rollups` plus its slivers; any other sums `share_rollups` (UTC days
+    and months) and raw shares at the edges (see `rollup.py`); both in one query
+    (`_ranked_query`). Campaign and advocate filters, and team filters with buckets
+    of the second kind, read the shares.
     """
     if q.campaign or q.advocate:
         # Campaigns vary per share, so rollups do not keep them; an advocate is a
@@ -109,40 +113,67 @@ async def top_contributors(
         return await _top_contributors_from_shares(
             conn, q, by_team=by_team, order=order, limit=limit
         )
-    ranged: list[tuple[date | None, Ranked]] = []
-    other: list[tuple[date | None, Piece]] = []
+    buckets: list[tuple[date | None, datetime, datetime, Ranked]] = []
     scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
         period_ = ranked(lo, hi)
         # Weeks and months are ranked unfiltered only (see 0006).
-        if period_ is not None and (period_.grain is Period.YEAR or not scope):
-            ranged.append((bucket, period_))
-        else:
-            other += [(bucket, p) for piece in pieces(lo, hi) for p in periods(piece)]
-    if q.team and other:
+        if period_ is None or (period_.grain is not Period.YEAR and scope):
+            period_ = unranked(lo, hi)
+        buckets.append((bucket, lo, hi, period_))
+    if q.team and any(r.grain is None for *_, r in buckets):
         # A team is a small slice: its shares (GIN index) beat a pass over every
         # advocate's rollup rows of a partial bucket.
         return await _top_contributors_from_shares(
             conn, q, by_team=by_team, order=order, limit=limit
         )
-    rows: list[asyncpg.Record] = []
-    if ranged:
-        rows += await _top_from_ranked(conn, q, ranged, by_team=by_team, order=order, limit=limit)
-    if other:
-        rows += await _top_from_rollups(conn, q, other, by_team=by_team, order=order, limit=limit)
-    if ranged and other:
-        rows.sort(key=lambda r: r["bucket"])  # stable: each bucket keeps its ranking
-    return rows
+    if not buckets:
+        return []
+    return await _top_from_ranked(conn, q, buckets, by_team=by_team, order=order, limit=limit)
 
 
-def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str) -> str:
+def _contributions(
+    sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str, *, shared_raw: bool
+) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
-    t_from, t_to, sign): one row per rollup row or raw share, with its figures."""
+    t_from, t_to, sign): one row per rollup row or raw share, with its figures.
+    `shared_raw`: some raw pieces cover the same range (read it once for all)."""
     rolled = Sql(sql.args)
     share_filters(rolled, q, "r", tenant=tenant, campaign=False)
     raw = Sql(sql.args)
     share_filters(raw, q, "s", tenant=tenant)
+    raw_rows = (
+        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
+        f"  (p.sign * s.reshares)::int "
+    )
+    if shared_raw:
+        # A sliver shared by two buckets (one's end is the next one's start) is read
+        # once, then given to each of its pieces. Materialised, so not worth it when
+        # no range repeats (a year by day: a whole raw day per bucket).
+        with_raw = (
+            f" WITH raw AS MATERIALIZED ("
+            f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
+            f"   s.comments, s.reshares "
+            f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
+            f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
+            f"   AND s.posted_at < u.t_to AND {raw.condition} OFFSET 0) AS s"
+            f" ) "
+        )
+        raw_rows += (
+            f" FROM raw s JOIN {pieces_cte} p "
+            f"  ON p.grain = 'raw' AND p.t_from = s.t_from AND p.t_to = s.t_to"
+        )
+    else:
+        with_raw = ""
+        raw_rows += (
+            f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM shares s "
+            f"  WHERE s.posted_at >= p.t_from AND s.posted_at < p.t_to AND {raw.condition} "
+            f"  OFFSET 0) AS s "
+            f" WHERE p.grain = 'raw'"
+        )
     return (
+        f"{with_raw}"
         # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
         # one rollup row (an advocate's day or month) is far below 2^31 per figure.
         f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
@@ -154,56 +185,24 @@ def _contributions(sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str
         f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
         f"  OFFSET 0) AS r "
         f" WHERE p.grain <> 'raw' "
-        f" UNION ALL "
-        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
-        f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
-        f"  (p.sign * s.reshares)::int "
-        f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM shares s "
-        f"  WHERE s.posted_at >= p.t_from AND s.posted_at < p.t_to AND {raw.condition} "
-        f"  OFFSET 0) AS s "
-        f" WHERE p.grain = 'raw'"
+        f" UNION ALL {raw_rows}"
     )
 
 
-async def _top_from_rollups(
-    conn: asyncpg.Connection,
-    q: KpiQuery,
-    ranges: list[tuple[date | None, Piece]],
-    *,
-    by_team: bool,
-    order: str,
-    limit: int,
-) -> list[asyncpg.Record]:
-    """Every contributor's sums over the pieces of each bucket, then ranked; pieces
-    are signed, so a contributor whose pieces cancel out has no share in the bucket
-    and is dropped."""
-    sql = Sql()
-    tenant = sql.bind(q.tenant_id)
-    grains = sql.bind([p.grain.value for _, p in ranges])
-    starts = sql.bind([p.start for _, p in ranges])
-    ends = sql.bind([p.end for _, p in ranges])
-    signs = sql.bind([p.sign for _, p in ranges])
-    buckets = sql.bind([b for b, _ in ranges])
-    who = "t.team_id" if by_team else "c.advocate_id"
-    source = (
-        "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
-        if by_team
-        else "contributions c"
-    )
-    where = f"t.team_id = {sql.bind(q.team)}" if q.team and by_team else "true"
-    grouped = (
-        f"WITH p AS ("
-        f" SELECT * FROM unnest({grains}::text[], {starts}::timestamptz[], "
-        f"  {ends}::timestamptz[], {signs}::int[], {buckets}::date[]) "
-        f"  AS p(grain, t_from, t_to, sign, bucket)"
-        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'bucket')}) "
-        f"SELECT c.bucket, {who} AS contributor, sum(c.shares) AS shares, "
-        f" sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
-        f" sum(c.comments) AS comments, sum(c.reshares) AS reshares, "
-        f" sum(c.clicks + c.reactions + c.comments + c.reshares) AS engagement "
-        f"FROM {source} WHERE {where} GROUP BY 1, 2 HAVING sum(c.shares) <> 0"
-    )
-    return list(await conn.fetch(_ranked(sql, q, grouped, order, limit), *sql.args))
+def _bind_pieces(sql: Sql, part: list[tuple[int, Piece]]) -> str:
+    """Bound arrays (idx, grain, t_from, t_to, sign) of pieces, for unnest()."""
+    columns: list[list[object]] = [[], [], [], [], []]
+    for i, p in part:
+        for column, value in zip(columns, (i, p.grain.value, p.start, p.end, p.sign), strict=True):
+            column.append(value)
+    types = ("int", "text", "timestamptz", "timestamptz", "int")
+    return ", ".join(f"{sql.bind(c)}::{t}[]" for c, t in zip(columns, types, strict=True))
+
+
+def _shared_raw(pieces_: list[tuple[int, Piece]]) -> bool:
+    """Whether two raw pieces cover the same range."""
+    ranges = [(p.start, p.end) for _, p in pieces_ if p.grain is Grain.RAW]
+    return len(set(ranges)) < len(ranges)
 
 
 def _scope(q: KpiQuery, by_team: bool) -> str:
@@ -214,25 +213,81 @@ def _scope(q: KpiQuery, by_team: bool) -> str:
     return network
 
 
+# Depth of the first read of a ranked period, per bucket (x limit; teams are few, so
+# their first read is usually all of them); buckets whose reads did not settle their
+# top are read again 8x deeper, up to _MAX_DEPTH rows, then left to the generic path.
+_FIRST_DEPTH = 8
+_FIRST_DEPTH_TEAMS = 32
+_DEEPER = 8
+_MAX_DEPTH = 4096
+# A read settles only when at most this many x limit unread contributors of the
+# slivers are left to look up one by one; else a deeper read is cheaper.
+_LOOKUPS = 40
+
+
 async def _top_from_ranked(
     conn: asyncpg.Connection,
     q: KpiQuery,
-    ranges: list[tuple[date | None, Ranked]],
+    buckets: list[tuple[date | None, datetime, datetime, Ranked]],
     *,
     by_team: bool,
     order: str,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Top `limit` per bucket from its ranked period P (see 0006).
+    """Top `limit` per bucket (label, start, end, how it is read), in bucket order: see
+    `_ranked_query`. A bucket whose ranked period does not settle its top within
+    `_MAX_DEPTH` rows is read again without it."""
+    first = max(1, min((_FIRST_DEPTH_TEAMS if by_team else _FIRST_DEPTH) * limit, _MAX_DEPTH))
+    reads = {i: (r, first) for i, (*_, r) in enumerate(buckets)}
+    out: list[tuple[int, int, asyncpg.Record]] = []
+    while reads:
+        todo = sorted(reads)
+        sql, args = _ranked_query(
+            q, [(buckets[i][0], reads[i][0]) for i in todo], [reads[i][1] for i in todo],
+            by_team=by_team, order=order, limit=limit,
+        )  # fmt: skip
+        again: dict[int, tuple[Ranked, int]] = {}
+        for row in await conn.fetch(sql, *args):
+            i = todo[row["idx"] - 1]
+            if row["contributor"] is not None:
+                out.append((i, row["rank"], row))
+                continue
+            read, depth = reads[i]
+            if depth >= _MAX_DEPTH:
+                again[i] = (unranked(buckets[i][1], buckets[i][2]), first)
+            else:
+                again[i] = (read, min(depth * _DEEPER, _MAX_DEPTH))
+        reads = again
+    out.sort(key=lambda x: (x[0], x[1]))
+    return [row for *_, row in out]
 
-    A contributor's figure is its P row (M) plus its slivers (D, only for the set A
-    of contributors with shares in them). P's rows are read in the report's order
-    (figure DESC, contributor) down to depth `limit` + |A-: contributors whose
-    slivers lower them|; B is the lowest figure read. At least `limit` rows read
-    rank above every unread row outside A, and an unread contributor of A has a
-    figure <= B + D, so with V the `limit`-th best figure among the rows read, only
-    contributors of A with B + D >= V need their P row looked up (a handful: D is a
-    few hours' shares).
+
+def _ranked_query(
+    q: KpiQuery,
+    ranges: list[tuple[date | None, Ranked]],
+    depths: list[int],
+    *,
+    by_team: bool,
+    order: str,
+    limit: int,
+) -> tuple[str, list[object]]:
+    """SQL of the top `limit` per bucket from its ranked period P (see 0006); a bucket
+    whose read did not settle its top gets one row (idx, contributor NULL) instead.
+
+    A contributor's figure is its P row (M) plus its slivers (D, only for the set A of
+    contributors with shares in them). P's rows are read in the report's order
+    (figure DESC, contributor) down to the bucket's depth; (B, c) is the last row read
+    by M. Every unread row ranks after (B, c) by M, and a contributor outside A keeps
+    its M, so once `limit` rows read rank at or before (B, c) by their exact figures,
+    no unread contributor outside A can enter the top: the read is settled (so is one
+    that read every row of P, with B = 0). Then, with V the `limit`-th best exact
+    figure read, an unread contributor of A has a figure <= B + D, so only those with
+    B + D >= V need their P row looked up (a handful: D is the slivers' shares).
+    Slivers that lower many contributors (days cut off a month) push (B, c) down, so
+    those buckets may need a deeper read.
+
+    A bucket without a ranked period (grain None) is all slivers: every contributor's
+    figures summed from its pieces, then ranked.
     """
     rank = "engagement" if order == "engagement" else "shares"
     sql = Sql()
@@ -240,24 +295,36 @@ async def _top_from_ranked(
     kind = sql.bind("team" if by_team else "advocate")
     scope = sql.bind(_scope(q, by_team))
     labels = sql.bind([b for b, _ in ranges])
-    m_grains = sql.bind([r.grain.value for _, r in ranges])
+    m_grains = sql.bind([r.grain.value if r.grain else None for _, r in ranges])
     m_starts = sql.bind([r.start for _, r in ranges])
+    m_depths = sql.bind(depths)
     slivers = [(i, p) for i, (_, r) in enumerate(ranges, 1) for s in r.slivers for p in periods(s)]
-    p_idx = sql.bind([i for i, _ in slivers])
-    p_grains = sql.bind([p.grain.value for _, p in slivers])
-    p_from = sql.bind([p.start for _, p in slivers])
-    p_to = sql.bind([p.end for _, p in slivers])
-    p_signs = sql.bind([p.sign for _, p in slivers])
+    # Pieces of buckets with a ranked period (p: their slivers) and without (w: all).
+    parts = {
+        "p": [(i, p) for i, p in slivers if ranges[i - 1][1].grain is not None],
+        "w": [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None],
+    }
+    pieces_of = {name: _bind_pieces(sql, part) for name, part in parts.items()}
+    contributions = {
+        name: _contributions(sql, q, tenant, f"p{name}" if name == "w" else name, "idx",
+                             shared_raw=_shared_raw(part))
+        for name, part in parts.items()
+    }  # fmt: skip
     limit_param = sql.bind(limit)
+    max_depth = sql.bind(_MAX_DEPTH)
+    lookups = sql.bind(_LOOKUPS * limit)
     who = "t.team_id" if by_team else "c.advocate_id"
-    source = (
-        "contributions c CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)"
-        if by_team
-        else "contributions c"
-    )
+    unnest = " CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)" if by_team else ""
     # Teams filtered by a team: that team's own row only.
     team = sql.bind(q.team) if q.team and by_team else None
     only = f"t.team_id = {team}" if team else "true"
+    # Figures per (idx, contributor) of a contributions CTE.
+    sums = (
+        "SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
+        " sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
+        " sum(c.comments) AS comments, sum(c.reshares) AS reshares "
+        "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
+    )
     only_row = f"r.contributor = {team}" if team else "true"
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
@@ -267,74 +334,114 @@ async def _top_from_ranked(
     figure = "shares" if rank == "shares" else engagement.format("")
     figures = "shares, clicks, reactions, comments, reshares"
     query = (
-        f"WITH m AS ("
-        f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[]) "
-        f"  WITH ORDINALITY AS m(grain, period_start, idx)"
+        f"WITH m AS MATERIALIZED ("
+        f" SELECT * FROM unnest({m_grains}::text[], {m_starts}::timestamptz[], "
+        f"  {m_depths}::int[]) WITH ORDINALITY AS m(grain, period_start, depth, idx)"
         f"), p AS ("
-        f" SELECT * FROM unnest({p_idx}::int[], {p_grains}::text[], {p_from}::timestamptz[], "
-        f"  {p_to}::timestamptz[], {p_signs}::int[]) AS p(idx, grain, t_from, t_to, sign)"
-        f"), contributions AS ({_contributions(sql, q, tenant, 'p', 'idx')}"
+        f" SELECT * FROM unnest({pieces_of['p']}) AS p(idx, grain, t_from, t_to, sign)"
+        f"), pw AS ("
+        f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
+        f"), contributions AS ({contributions['p']}"
         f"), delta AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
-        f"  SELECT c.idx, {who} AS contributor, sum(c.shares) AS shares, "
-        f"   sum(c.clicks) AS clicks, sum(c.reactions) AS reactions, "
-        f"   sum(c.comments) AS comments, sum(c.reshares) AS reshares "
-        f"  FROM {source} WHERE {only} GROUP BY 1, 2) AS grouped"
-        f"), lowered AS ("
-        f" SELECT idx, count(*) AS n FROM delta WHERE d < 0 OR shares < 0 GROUP BY 1"
-        f"), lowest AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, "
-        f"  {limit_param} + coalesce(lowered.n, 0) AS depth "
-        f" FROM m AS l LEFT JOIN lowered ON lowered.idx = l.idx"
+        f"  {sums.format(who=who, cte='contributions', unnest=unnest, only=only)}) AS g"
+        # Buckets without a ranked period: all of their figures.
+        f"), whole_contributions AS ({contributions['w']}"
+        f"), whole AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
+        # Index-only: (figure, contributor, shares) from the ranking index (0007).
         f"), read AS MATERIALIZED ("
-        f" SELECT l.idx, r.contributor, r.shares, r.clicks, r.reactions, r.comments, "
-        f"  r.reshares, r.{rank} AS figure "
-        f" FROM lowest l CROSS JOIN LATERAL ("
-        f"  SELECT * FROM contributor_rollups r WHERE {period_row} AND {only_row} "
-        f"  AND r.shares > 0 ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
-        # B: the lowest figure read (0 when the period had fewer rows: all were read).
-        f"), floors AS ("
-        f" SELECT l.idx, CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b "
-        f" FROM lowest l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
+        f" SELECT l.idx, r.contributor, r.shares, r.figure "
+        f" FROM m AS l CROSS JOIN LATERAL ("
+        f"  SELECT r.contributor, r.shares, r.{rank} AS figure FROM contributor_rollups r "
+        f"  WHERE {period_row} AND {only_row} "
+        f"  ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
+        # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
+        f"), floors AS MATERIALIZED ("
+        f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
+        f"  CASE WHEN count(r.idx) < l.depth THEN 0 ELSE min(r.figure) END AS b, "
+        f"  (array_agg(r.contributor ORDER BY r.figure, r.contributor DESC))[1] AS c "
+        f" FROM m AS l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
+        # Exact figures of the rows read: v ranks, shares <> 0 keeps.
         f"), top AS MATERIALIZED ("
         f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
-        f"  r.clicks + coalesce(d.clicks, 0) AS clicks, "
-        f"  r.reactions + coalesce(d.reactions, 0) AS reactions, "
-        f"  r.comments + coalesce(d.comments, 0) AS comments, "
-        f"  r.reshares + coalesce(d.reshares, 0) AS reshares "
+        f"  r.figure + coalesce(d.d, 0) AS v "
         f" FROM read r "
         f" LEFT JOIN delta d ON d.idx = r.idx AND d.contributor = r.contributor"
+        # (V, cv): the `limit`-th best exact figure read, and its contributor.
         f"), nth AS ("
-        f" SELECT idx, min(v) AS v FROM (SELECT idx, {figure} AS v, row_number() OVER ("
-        f"  PARTITION BY idx ORDER BY {figure} DESC) AS n FROM top WHERE shares <> 0) AS x "
-        f" WHERE n <= {limit_param} GROUP BY idx HAVING count(*) = {limit_param}"
-        # D a contributor of A needs to reach V from B or below.
-        f"), cut AS MATERIALIZED ("
-        f" SELECT l.idx, l.grain, l.period_start, nth.v - f.b AS need "
-        f" FROM lowest l JOIN floors f ON f.idx = l.idx LEFT JOIN nth ON nth.idx = l.idx"
-        # Unread contributors of A that could still reach the top: their P row.
+        f" SELECT idx, v, contributor AS cv FROM (SELECT idx, v, contributor, row_number() "
+        f"  OVER (PARTITION BY idx ORDER BY v DESC, contributor) AS n FROM top "
+        f"  WHERE shares <> 0) AS x WHERE n = {limit_param}"
+        # Unread contributors u of A that could still reach the top: B + D > V, or
+        # B + D = V with u's P row at B (so u > c; without a P row, u's M is 0, so
+        # only when B = 0) winning the tie with cv (u < cv).
+        f"), wanted AS MATERIALIZED ("
+        f" SELECT d.* FROM delta d JOIN floors f ON f.idx = d.idx "
+        f" LEFT JOIN nth ON nth.idx = d.idx "
+        f" WHERE (nth.v IS NULL OR d.d > nth.v - f.b OR (d.d = nth.v - f.b "
+        f"  AND (f.whole OR f.b <= 0 OR d.contributor > f.c) AND d.contributor < nth.cv)) "
+        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
+        f"  AND t.contributor = d.contributor)"
+        # Settled: the rows read settle the top, and few contributors of A are left to
+        # look up (a deeper read lowers B, so fewer have D >= V - B), or depth is spent.
+        f"), settled AS MATERIALIZED ("
+        f" SELECT f.idx FROM floors f JOIN m ON m.idx = f.idx "
+        f" LEFT JOIN (SELECT t.idx, count(*) AS n FROM top t JOIN floors f USING (idx) "
+        f"  WHERE t.shares <> 0 AND (t.v > f.b OR (t.v = f.b AND t.contributor <= f.c)) "
+        f"  GROUP BY t.idx) AS above ON above.idx = f.idx "
+        f" LEFT JOIN (SELECT idx, count(*) AS n FROM wanted GROUP BY idx) AS w "
+        f"  ON w.idx = f.idx "
+        f" WHERE (f.whole OR above.n >= {limit_param}) "
+        f" AND (m.depth >= {max_depth} OR coalesce(w.n, 0) <= {lookups})"
         f"), extra AS ("
-        f" SELECT d.idx, d.contributor, coalesce(r.shares, 0) + d.shares AS shares, "
+        f" SELECT d.idx, d.contributor, coalesce(r.{rank}, 0) + d.d AS v, "
+        f"  coalesce(r.shares, 0) + d.shares AS shares, "
         f"  coalesce(r.clicks, 0) + d.clicks AS clicks, "
         f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
         f"  coalesce(r.comments, 0) + d.comments AS comments, "
         f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
-        f" FROM delta d JOIN cut l ON l.idx = d.idx "
+        f" FROM wanted d JOIN m AS l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
-        f" WHERE (l.need IS NULL OR d.d >= l.need) "
-        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
-        f"  AND t.contributor = d.contributor)"
-        f"), candidates AS ("
-        f" SELECT idx, contributor, {figures} FROM top WHERE shares <> 0 "
-        f" UNION ALL SELECT idx, contributor, {figures} FROM extra WHERE shares <> 0"
+        f" WHERE d.idx IN (SELECT idx FROM settled)"
+        # Rows of extra and whole carry their figures; rows read (top) fetch them below.
+        f"), winners AS ("
+        f" SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY idx "
+        f"  ORDER BY v DESC, contributor) AS rank FROM ("
+        f"  SELECT idx, contributor, v, true AS read, NULL::bigint AS shares, "
+        f"   NULL::bigint AS clicks, NULL::bigint AS reactions, NULL::bigint AS comments, "
+        f"   NULL::bigint AS reshares FROM top "
+        f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
+        f"  UNION ALL SELECT idx, contributor, v, false, {figures} FROM extra "
+        f"   WHERE shares <> 0 "
+        f"  UNION ALL SELECT idx, contributor, d, false, {figures} FROM whole "
+        f"   WHERE shares <> 0) AS c) AS w "
+        f" WHERE rank <= {limit_param}"
+        f"), figures AS ("
+        # The figures of winners read from P: their P row plus their slivers.
+        f" SELECT w.idx, w.rank, w.contributor, "
+        f"  coalesce(w.shares, coalesce(r.shares, 0) + coalesce(d.shares, 0)) AS shares, "
+        f"  coalesce(w.clicks, coalesce(r.clicks, 0) + coalesce(d.clicks, 0)) AS clicks, "
+        f"  coalesce(w.reactions, coalesce(r.reactions, 0) + coalesce(d.reactions, 0)) "
+        f"   AS reactions, "
+        f"  coalesce(w.comments, coalesce(r.comments, 0) + coalesce(d.comments, 0)) "
+        f"   AS comments, "
+        f"  coalesce(w.reshares, coalesce(r.reshares, 0) + coalesce(d.reshares, 0)) "
+        f"   AS reshares "
+        f" FROM winners w JOIN m AS l ON l.idx = w.idx "
+        f" LEFT JOIN contributor_rollups r ON w.read AND {period_row} "
+        f"  AND r.contributor = w.contributor "
+        f" LEFT JOIN delta d ON w.read AND d.idx = w.idx AND d.contributor = w.contributor"
         f") "
-        f"SELECT ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
-        f" {engagement.format('')} AS engagement "
-        f"FROM (SELECT *, row_number() OVER (PARTITION BY idx "
-        f"  ORDER BY {figure} DESC, contributor) AS rank FROM candidates) AS ranked "
-        f"WHERE rank <= {limit_param} ORDER BY idx, rank"
+        f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
+        f" {engagement.format('')} AS engagement FROM figures "
+        # Unsettled buckets: one marker row each.
+        f"UNION ALL SELECT idx, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m "
+        f" WHERE idx NOT IN (SELECT idx FROM settled) "
+        f"ORDER BY idx, rank"
     )
-    return list(await conn.fetch(query, *sql.args))
+    return query, sql.args
 
 
 async def _top_contributors_from_shares(

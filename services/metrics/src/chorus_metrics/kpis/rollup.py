@@ -146,17 +146,26 @@ def _nearest(t: datetime, grain: Period) -> datetime:
 
 @dataclass(frozen=True)
 class Ranked:
-    """A range read as one ranked rollup period plus signed slivers (rollup pieces)."""
+    """A range read as one ranked rollup period plus signed slivers (rollup pieces);
+    without a period (grain None), the slivers are the whole range."""
 
-    grain: Period
+    grain: Period | None
     start: datetime
     slivers: list[Piece]
 
 
-# A ranked period is read only when its slivers are small: every contributor with a
-# share in them is read exactly (a primary-key lookup each). 5% of the period, or a
-# zone's offset at both edges of a week (up to 14 h each).
-_MAX_SLIVERS = 0.05
+def unranked(start: datetime, end: datetime) -> Ranked:
+    """[start, end) with no ranked period: all of it as rollup pieces."""
+    return Ranked(None, start, pieces(start, end))
+
+
+# A ranked period is read only when its slivers are small: their contributors' figures
+# are summed, and slivers that take shares away make the period's ranking read deeper
+# (kpis/repository.py). 15% of a month or year (a 28-day "month" is a month less 3
+# days); half a week (a report's partial first or last week of 4-6 days: reading the
+# week's ranking and up to 3 days of slivers beats summing its days), or a zone's
+# offset at both edges of a week (up to 14 h each).
+_MAX_SLIVERS = {Period.WEEK: 0.5, Period.MONTH: 0.15, Period.YEAR: 0.15}
 _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 
 
@@ -170,7 +179,7 @@ def ranked(start: datetime, end: datetime) -> Ranked | None:
         near_start, near_end = _nearest(start, grain), _nearest(end, grain)
         if near_start >= near_end or _next(near_start, grain) != near_end:
             continue
-        allowed = max((near_end - near_start) * _MAX_SLIVERS, _MIN_SLIVERS_ALLOWED)
+        allowed = max((near_end - near_start) * _MAX_SLIVERS[grain], _MIN_SLIVERS_ALLOWED)
         if abs(start - near_start) + abs(end - near_end) > allowed:
             return None
         slivers: list[Piece] = []
