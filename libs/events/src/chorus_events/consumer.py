@@ -212,9 +212,11 @@ class ConsumerRunner:
             await asyncio.shield(self._task)
 
     async def caught_up(self) -> bool:
-        """True when every assigned partition's committed offset is its end offset."""
+        """True when every assigned partition's committed offset is its end offset and
+        the last batch's after-commit effect is done."""
         consumer = self._consumer
-        if consumer is None or self._pending:
+        effect = self._after_task
+        if consumer is None or self._pending or (effect is not None and not effect.done()):
             return False
         assigned = consumer.assignment()
         if not assigned:

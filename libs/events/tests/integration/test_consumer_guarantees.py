@@ -340,3 +340,47 @@ async def test_a_failing_after_commit_effect_is_retried_not_lost(backbone: Backb
     assert sorted(effected) == list(range(20))
     assert await _distinct_and_total(backbone) == (20, 20)
     assert runner.stats.retries == 0, "a committed batch is never rewound"
+
+
+async def test_after_commit_effects_run_one_at_a_time_in_commit_order_and_finish_before_stop(
+    backbone: Backbone,
+) -> None:
+    """A batch's effect overlaps the next batch's transaction, never another effect."""
+    committed: list[list[int]] = []
+    effects: list[list[int]] = []
+    running = 0
+    overlapped = 0
+    alongside = 0  # transactions that ran while an earlier batch's effect did
+
+    async def handler(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> AfterCommit:
+        nonlocal alongside
+        alongside += running
+        await record_effects(batch, conn)
+        seqs = [env.payload.seq for env in batch]
+        committed.append(seqs)
+
+        async def effect() -> None:
+            nonlocal running, overlapped
+            running += 1
+            overlapped = max(overlapped, running)
+            await asyncio.sleep(0.03)  # a slow Redis: the next batch runs meanwhile
+            effects.append(seqs)
+            running -= 1
+
+        return effect
+
+    runner = backbone.runner("g-after", handler, batch_size=25, batch_timeout_ms=20)
+    relay = backbone.relay()
+    await runner.start()
+    await relay.start()
+    try:
+        await backbone.append(range(300))
+        await eventually(lambda: _count_at_least(backbone, 300), what="all 300 applied")
+        await _settle(runner)  # caught up includes the last effect
+        assert effects == committed, "every effect ran, in commit order"
+    finally:
+        await relay.stop()
+        await runner.stop()
+    assert overlapped == 1, "never two effects at once"
+    assert alongside > 0, "an effect overlaps the next batch's transaction"
+    assert effects == committed, "stop() leaves no effect behind"
