@@ -20,7 +20,7 @@ import httpx
 from chorus_content.app import build_spec as content_spec
 from chorus_content.settings import ContentSettings
 from chorus_devstack.apps import serve_on_loopback, settings_for
-from chorus_devstack.fleet import free_port
+from chorus_devstack.fleet import reserve_port
 from chorus_devstack.kafka_groups import start_groups_at_end
 from chorus_devstack.waiting import eventually
 from chorus_events.bus import ensure_topics
@@ -67,7 +67,9 @@ class Platform:
 
 @contextlib.asynccontextmanager
 async def running_platform(*, engines: dict[str, str], key_dir: Path) -> AsyncIterator[Platform]:
-    ports = {name: free_port() for name in SERVICES}
+    # Reserved (bound) now: the apps need each other's URLs before any of them starts.
+    socks = {name: reserve_port() for name in SERVICES}
+    ports = {name: sock.getsockname()[1] for name, sock in socks.items()}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     run = uuid.uuid4().hex[:8]
     groups = {f"sharing-ops-{run}": "sharing", f"metrics-shares-ops-{run}": "metrics",
@@ -95,7 +97,7 @@ async def running_platform(*, engines: dict[str, str], key_dir: Path) -> AsyncIt
     await start_at_end(engines["kafka_bootstrap"], list(groups))
     async with contextlib.AsyncExitStack() as running:
         for name in SERVICES:
-            await running.enter_async_context(serve_on_loopback(apps[name], ports[name]))
+            await running.enter_async_context(serve_on_loopback(apps[name], socks[name]))
         await apps["gateway"].state.ctx.extras["gateway"].catalog.refresh()
         yield Platform(ports, groups, apps)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, Literal, TypeVar
 
@@ -79,19 +80,25 @@ def identity_headers(
 
 @contextlib.asynccontextmanager
 async def serve_on_loopback(
-    app: ASGIApp, port: int | None = None, *, lifespan: Literal["on", "off", "auto"] = "on"
+    app: ASGIApp,
+    sock: socket.socket | None = None,
+    *,
+    lifespan: Literal["on", "off", "auto"] = "on",
 ) -> AsyncIterator[str]:
     """Serve `app` with uvicorn over real HTTP in this event loop; yield its base URL.
 
     For tests and benchmarks that need a socket (a peer calls it, Prometheus scrapes
-    it). Shutdown is bounded: an open stream must not hold a session's teardown.
+    it). `sock` is a socket from `reserve_port()` when peers must know the URL before
+    the server starts; otherwise one is reserved here. Shutdown is bounded: an open
+    stream must not hold a session's teardown.
     """
     import uvicorn
 
-    from chorus_devstack.fleet import free_port
+    from chorus_devstack.fleet import reserve_port
     from chorus_devstack.waiting import eventually
 
-    port = port or free_port()
+    sock = sock or reserve_port()
+    port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -101,7 +108,7 @@ async def serve_on_loopback(
         timeout_graceful_shutdown=3,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
 
     async def started() -> bool:
         if task.done():
@@ -115,3 +122,4 @@ async def serve_on_loopback(
     finally:
         server.should_exit = True
         await task
+        sock.close()  # uvicorn closed its server; the socket is ours to release

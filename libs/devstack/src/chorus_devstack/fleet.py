@@ -32,10 +32,25 @@ SERVICES: tuple[str, ...] = ("content", "sharing", "metrics", "rewards", "gatewa
 
 
 def free_port() -> int:
+    """A port free now, for a process started next (it binds it itself).
+
+    In-process servers take `reserve_port()` instead: between this probe and a later
+    bind, any outgoing connection may be given the same port (seen in CI: uvicorn
+    then failed with "address already in use" and a whole e2e module errored).
+    """
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def reserve_port() -> socket.socket:
+    """A loopback socket bound to a free port and kept: nothing else can take the port
+    before the server listens on this very socket (`serve_on_loopback(sock=...)`)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, 0))
+    return sock
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import pytest
 from chorus_content.app import build_spec as content_spec
 from chorus_content.settings import ContentSettings
 from chorus_devstack.apps import serve_on_loopback, settings_for
-from chorus_devstack.fleet import free_port
+from chorus_devstack.fleet import reserve_port
 from chorus_devstack.kafka_groups import start_groups_at_end
 from chorus_gateway.app import create_gateway_app
 from chorus_gateway.bootstrap import bootstrap, parser
@@ -57,7 +57,10 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     engines = {"database_url": postgres_dsn, "kafka_bootstrap": kafka_bootstrap,
                "redis_url": redis_url, "internal_token_secret": internal_token_secret}  # fmt: skip
-    ports = {name: free_port() for name in ("content", "sharing", "metrics", "rewards", "gateway")}
+    # Reserved (bound) now: the apps need each other's URLs before any of them starts.
+    names = ("content", "sharing", "metrics", "rewards", "gateway")
+    socks = {name: reserve_port() for name in names}
+    ports = {name: sock.getsockname()[1] for name, sock in socks.items()}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     run = uuid.uuid4().hex[:8]
     apps = {
@@ -86,7 +89,7 @@ async def stack(
     apps["gateway"] = create_gateway_app(gateway_settings)
     async with contextlib.AsyncExitStack() as running:
         for name in ("content", "sharing", "metrics", "rewards", "gateway"):
-            await running.enter_async_context(serve_on_loopback(apps[name], ports[name]))
+            await running.enter_async_context(serve_on_loopback(apps[name], socks[name]))
         client = await running.enter_async_context(
             httpx.AsyncClient(base_url=url["gateway"], timeout=30)
         )
