@@ -427,14 +427,16 @@ class _SteadyLoad:
     """The open loop's bookkeeping, on callbacks: a task per request would cost the
     generator more CPU than the redirect costs the service (measured: ~275 µs)."""
 
-    def __init__(self, requests: Sequence[bytes], most: int, connect: Callable[[], None]) -> None:
+    def __init__(
+        self, requests: Sequence[bytes], opened: int, most: int, connect: Callable[[], None]
+    ) -> None:
         self.requests = requests
         self.most = most
         self.connect = connect
         self.result = LoadResult()
         self.idle: list[tuple[_KeepAlive, float]] = []
         self.waiting: collections.deque[tuple[int, float, bool]] = collections.deque()
-        self.connections = 0
+        self.connections = opened  # open or being opened
         self.outstanding = 0
         self.drained = asyncio.Event()
 
@@ -526,8 +528,7 @@ async def drive_steady(
         connecting.add(task)
         task.add_done_callback(connecting.discard)
 
-    load = _SteadyLoad(requests, connections * 8, connect)
-    load.connections = connections
+    load = _SteadyLoad(requests, connections, connections * 8, connect)
     await asyncio.gather(*(open_one() for _ in range(connections)))
     start = time.perf_counter()
     measure_from = start + warmup_seconds

@@ -101,7 +101,9 @@ class _PrefixSums:
                 position = nxt
                 r -= self.tree[nxt]
             step >>= 1
-        return position  # the 1-based node position + 1, minus 1 for the 0-based index
+        # `position` entries have prefix sums <= r: the next one, at 0-based index
+        # `position`, is the first to exceed it.
+        return position
 
 
 def entries_digest(entries: Sequence[tuple[str, int]]) -> str:
