@@ -1,12 +1,15 @@
-"""Small helpers shared by the benchmarks: peak RSS, percentiles, a plain text table."""
+"""Small helpers shared by the benchmarks: peak RSS, percentiles, a plain text table,
+no collector pauses in a load generator."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 import resource
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 
 def peak_rss_mib() -> float:
@@ -47,3 +50,25 @@ def process_cpu_seconds(pid: int) -> float | None:
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in this (load-generating) process for the block.
+
+    A load generator written in Python stops for its own full collections: one of
+    the redirect benchmark's heap (asyncpg, aiokafka, httpx, the latencies so far)
+    took 90-170 ms in an open-loop phase, and every request due meanwhile was
+    charged that stall as the *service's* latency. wrk2, in C, has no such pauses.
+    A load phase makes little cyclic garbage (futures and callbacks are freed by
+    reference counting), so memory stays bounded; it is collected afterwards.
+    """
+    gc.collect()
+    gc.freeze()  # what setup built is never rescanned
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.collect()

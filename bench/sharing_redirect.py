@@ -41,7 +41,6 @@ import argparse
 import asyncio
 import collections
 import contextlib
-import gc
 import math
 import os
 import secrets
@@ -51,7 +50,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,6 +72,11 @@ from chorus_events.contracts.content import ContentApproved, Targeting
 from chorus_events.contracts.registry import CLICK_RECORDED, CONTENT_APPROVED
 from chorus_events.envelope import decode, encode
 from chorus_platform.identity import Role
+
+try:
+    from bench._common import collector_paused
+except ModuleNotFoundError:  # run as a script: bench/ itself is sys.path[0]
+    from _common import collector_paused  # type: ignore[no-redef,import-not-found]
 
 HOST = "127.0.0.1"
 TARGET_RATE = 2000.0
@@ -665,35 +669,13 @@ class ModeReport:
         return self.clicks == self.redirects and not failed
 
 
-@contextlib.contextmanager
-def generator_collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection in the load generator while it drives load.
-
-    The generator is Python: a full collection of its heap (asyncpg, aiokafka, httpx,
-    the latencies so far) was seen to stop it for 90-170 ms in an open-loop phase,
-    and every request due meanwhile was charged that stall as the *service's*
-    latency (the open loop counts from the due time). wrk2, in C, has no such
-    pauses. A phase allocates little cyclic garbage (futures and callbacks are freed
-    by reference counting), so memory stays bounded; it is collected afterwards.
-    """
-    gc.collect()
-    gc.freeze()  # what setup built is never rescanned
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.unfreeze()
-        gc.collect()
-
-
 async def _phase(
     service: Service, load: Awaitable[LoadResult], offered: float | None
 ) -> PhaseReport:
     cpu_before = service.cpu_seconds()
     own_before = time.process_time()
     busy_before, total_before = machine_ticks()
-    with generator_collector_paused():
+    with collector_paused():
         driving = asyncio.ensure_future(load)
         await asyncio.sleep(1.0)  # the connections are open (and kept) by now
         spread = established_by_process(service.port, service.workers)
