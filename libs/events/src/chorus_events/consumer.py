@@ -249,7 +249,10 @@ class ConsumerRunner:
             # The next batch is fetched and decoded while this one's transaction runs:
             # Python work overlaps Postgres work instead of adding to it.
             while not self._stopping.is_set():
-                fetched = await (self._prefetch or self._fetch())
+                if self._prefetch is None:
+                    fetched = await self._fetch()
+                else:
+                    fetched = await self._top_up(await self._prefetch)
                 self._prefetch = None
                 if fetched.messages:
                     self._prefetch = asyncio.create_task(self._fetch())
@@ -361,7 +364,41 @@ class ConsumerRunner:
         return messages, runs
 
     async def _fetch(self) -> _Fetched:
-        messages, runs = await self._poll()
+        return self._decoded(*await self._poll())
+
+    async def _top_up(self, fetched: _Fetched) -> _Fetched:
+        """The read-ahead batch plus what was fetched since it stopped collecting.
+
+        The read-ahead collects for `batch_timeout_ms` while the previous batch is
+        being handled. Records that arrive after that, but before the handling ends,
+        would wait for the batch after next, so a busy consumer's batches stayed as
+        small as the timeout allowed however long each took to handle, and every batch
+        costs a fixed transaction, statements and round trips. Taken now, batches grow
+        with the handling time (up to `batch_size`). Only records already fetched: no
+        waiting, and nothing is taken ahead of an earlier record of its partition.
+        """
+        room = self.config.batch_size - len(fetched.messages)
+        if room <= 0 or not fetched.messages or self._stopping.is_set():
+            return fetched
+        assert self._consumer is not None
+        arrived = await self._consumer.getmany(timeout_ms=0, max_records=room)
+        messages: list[Message] = []
+        runs: list[_Run] = []
+        for tp, records in arrived.items():
+            if records:
+                messages.extend(records)
+                runs.append(_Run(tp, records[0].offset, records[-1].offset, len(records)))
+        if not messages:
+            return fetched
+        more = self._decoded(messages, runs)
+        return _Fetched(
+            fetched.messages + more.messages,
+            fetched.runs + more.runs,
+            fetched.good + more.good,
+            fetched.poison + more.poison,
+        )
+
+    def _decoded(self, messages: list[Message], runs: list[_Run]) -> _Fetched:
         good: list[tuple[Message, Envelope[Any]]] = []
         poison: list[tuple[Message, PoisonMessage]] = []
         types = self._types

@@ -384,3 +384,59 @@ async def test_after_commit_effects_run_one_at_a_time_in_commit_order_and_finish
     assert overlapped == 1, "never two effects at once"
     assert alongside > 0, "an effect overlaps the next batch's transaction"
     assert effects == committed, "stop() leaves no effect behind"
+
+
+async def test_a_read_ahead_batch_takes_what_arrived_while_the_previous_batch_was_handled(
+    backbone: Backbone,
+) -> None:
+    """Batches grow with the handling time, not only up to the read-ahead's timeout.
+
+    The read-ahead (started when batch [0] is handed over) catches seq 1 and stops
+    collecting when its timeout passes; seqs 2-99 arrive after that, while [0] is
+    still being handled. They join seq 1's batch rather than wait for the one after.
+    """
+    batches: list[list[int]] = []
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def handler(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> AfterCommit:
+        await record_effects(batch, conn)
+        batches.append(sorted(env.payload.seq for env in batch))
+        if len(batches) == 1:
+            entered.set()
+            await release.wait()
+        return None
+
+    runner = backbone.runner("g-top-up", handler, batch_size=500, batch_timeout_ms=1000)
+    relay = backbone.relay(poll_interval=0.05)
+    await runner.start()
+    await relay.start()
+    try:
+        await backbone.append([0])
+        await asyncio.wait_for(entered.wait(), 30)
+        await backbone.append([1])
+
+        # White-box: the read-ahead task, done with seq 1 in hand.
+        async def read_ahead_done() -> bool:
+            task = runner._prefetch
+            return task is not None and task.done() and len(task.result().messages) == 1
+
+        await eventually(read_ahead_done, what="the read-ahead stopped with seq 1")
+        await backbone.append(range(2, 100))  # one relay pass: one append per partition
+        await eventually(lambda: _zero_backlog(backbone), what="2-99 published")
+
+        async def all_fetched() -> bool:
+            consumer = runner._consumer
+            assert consumer is not None
+            assigned = list(consumer.assignment())
+            ends = await consumer.end_offsets(assigned)
+            return all(consumer.highwater(tp) == ends[tp] for tp in assigned)
+
+        await eventually(all_fetched, what="2-99 fetched by the runner's consumer")
+        release.set()
+        await eventually(lambda: _count_at_least(backbone, 100), what="all 100 applied")
+    finally:
+        release.set()
+        await relay.stop()
+        await runner.stop()
+    assert batches == [[0], list(range(1, 100))]
