@@ -29,7 +29,7 @@ from chorus_rewards.accrual import (
     cap_keys_for_engagement,
     cap_keys_for_share,
 )
-from chorus_rewards.badges import count_share, grant_badges
+from chorus_rewards.badges import count_share
 from chorus_rewards.board_sync import BoardWriter, update_standings
 from chorus_rewards.boards import normalize_hashtag
 from chorus_rewards.periods import buckets_of
@@ -62,15 +62,16 @@ async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]])
 
 
 async def write_effects(conn: asyncpg.Connection, result: BatchResult) -> None:
-    """Write what `accrue_events` computed: entries, progress, caps, accounts, badges."""
+    """Write what `accrue_events` computed: entries, progress, caps, accounts, badges (one
+    statement)."""
     await repo.write_batch(
         conn,
         entries=result.entries,
         progress=result.progress,
         caps=result.caps,
         accounts=result.accounts,
+        badges=result.badges,
     )
-    await grant_badges(conn, result.badges)
     _count(result.entries)
 
 
