@@ -40,13 +40,13 @@ async def lock_advocates(
 ) -> dict[Advocate, AccountRow]:
     """Create missing accounts, lock all of them in key order, return their share stats.
 
-    One statement: the upsert visits the keys in the order given (sorted) and locks each
+    One statement: the upsert visits the keys in key order (`ORDER BY`) and locks each
     row it inserts or "updates" (to the same value: no indexed column changes, so the
     version stays on its page), the same order and locks as a `SELECT ... FOR UPDATE`
     after an `INSERT ... DO NOTHING`, for one round trip and one key lookup fewer."""
     found = await conn.fetch(
         "INSERT INTO accounts AS a (tenant_id, advocate_id) SELECT r->>0, r->>1 FROM "
-        "jsonb_array_elements($1::text::jsonb) AS r "
+        "jsonb_array_elements($1::text::jsonb) AS r ORDER BY 1, 2 "
         "ON CONFLICT (tenant_id, advocate_id) DO UPDATE SET shares = a.shares "
         "RETURNING a.tenant_id, a.advocate_id, a.shares, a.streak_week, a.streak_weeks",
         rows(sorted(set(advocates))),
