@@ -288,7 +288,8 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
     print(f"produced in {produce_s:.1f}s; raw consume ...", flush=True)
     raw_s = await consume_raw(args.bootstrap, env.topics, args.events)
     print("rewards consumer ...", flush=True)
-    meter = Meter(LedgerConsumer(BoardWriter(env.redis)), args.events)
+    writer = BoardWriter(env.redis)
+    meter = Meter(LedgerConsumer(writer), args.events)
     runner = ConsumerRunner(
         bootstrap=args.bootstrap,
         pool=env.pool,
@@ -318,6 +319,10 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
                 raise RuntimeError(f"rewards consumer stalled at {meter.applied}/{args.events}")
     finally:
         await runner.stop()
+        # An older `chorus_rewards` on PYTHONPATH (A/B runs) has no connection to close.
+        close = getattr(writer, "close", None)
+        if close is not None:
+            await close()
     cpu = time.process_time() - cpu0
     assert meter.first is not None
     seconds = meter.last - meter.first

@@ -35,8 +35,9 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
     if settings.outbox_relay_enabled:
         workers.append(outbox_relay())
     if settings.consumers_enabled:
+        workers.append(_board_writer)  # before the consumer: built first, stopped after it
         workers.append(
-            ledger_consumer(settings, lambda ctx: LedgerConsumer(BoardWriter(ctx.redis)))
+            ledger_consumer(settings, lambda ctx: LedgerConsumer(ctx.extras["board_writer"]))
         )
     if settings.scheduler_enabled:
         workers.append(lambda ctx: _scheduler(ctx, settings))
@@ -48,6 +49,24 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
         routers=ROUTERS,
         workers=workers,
     )
+
+
+class _ClosesBoardWriter:
+    """Closes the consumer's board writer (its own Redis connection) at shutdown."""
+
+    def __init__(self, writer: BoardWriter) -> None:
+        self.writer = writer
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        await self.writer.close()
+
+
+def _board_writer(ctx: ServiceContext) -> Worker:
+    writer = ctx.extras["board_writer"] = BoardWriter(ctx.redis)
+    return _ClosesBoardWriter(writer)
 
 
 def _scheduler(ctx: ServiceContext, settings: RewardsSettings) -> Worker:

@@ -29,7 +29,7 @@ from chorus_rewards.accrual import (
     cap_keys_for_engagement,
     cap_keys_for_share,
 )
-from chorus_rewards.badges import count_share, grant_badges
+from chorus_rewards.badges import count_share
 from chorus_rewards.board_sync import BoardWriter, update_standings
 from chorus_rewards.boards import normalize_hashtag
 from chorus_rewards.periods import buckets_of
@@ -49,6 +49,7 @@ class BatchResult:
     """(tenant, advocate, badge, cause) granted by this batch."""
     progress: list[ShareProgress] = field(default_factory=list)
     caps: dict[CapKey, int] = field(default_factory=dict)
+    """Cap usage of every action on each (tenant, advocate, day) this batch changed."""
     accounts: list[repo.AccountRow] = field(default_factory=list)
     """Share progress, cap usage and account deltas this batch changed (not yet written)."""
 
@@ -61,15 +62,16 @@ async def apply_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]])
 
 
 async def write_effects(conn: asyncpg.Connection, result: BatchResult) -> None:
-    """Write what `accrue_events` computed: entries, progress, caps, accounts, badges."""
+    """Write what `accrue_events` computed: entries, progress, caps, accounts, badges (one
+    statement)."""
     await repo.write_batch(
         conn,
         entries=result.entries,
         progress=result.progress,
         caps=result.caps,
         accounts=result.accounts,
+        badges=result.badges,
     )
-    await grant_badges(conn, result.badges)
     _count(result.entries)
 
 
@@ -132,7 +134,9 @@ async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]
             result.entries.append(entry)
 
     result.progress = list(touched_progress.values())
-    result.caps = {k: accrual.cap_usage[k] for k in accrual.touched}
+    # Whole days: a `cap_days` row holds every action of its day (see `repo.cap_days`).
+    days = {(k[0], k[1], k[3]) for k in accrual.touched}
+    result.caps = {k: g for k, g in accrual.cap_usage.items() if (k[0], k[1], k[3]) in days}
     result.accounts = list(touched_accounts.values())
     return result
 

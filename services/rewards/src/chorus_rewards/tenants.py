@@ -41,23 +41,30 @@ def _cached_version(row: Any) -> RulesVersion:
 
 
 async def load_contexts(db: Any, tenant_ids: Sequence[str]) -> dict[str, TenantContext]:
-    """Rule books and zones of `tenant_ids` (materialising default rules where missing)."""
-    rows = await repo.rule_rows(db, tenant_ids)
+    """Rule books and zones of `tenant_ids` (materialising default rules where missing).
+
+    One statement per batch in the usual case: the versions' rules are fetched and parsed
+    only the first time this process sees a version."""
+    rows = await repo.context_rows(db, tenant_ids)
     if {r["tenant_id"] for r in rows} != set(tenant_ids):
         await repo.ensure_default_rules(db, tenant_ids)
-        rows = await repo.rule_rows(db, tenant_ids)
+        rows = await repo.context_rows(db, tenant_ids)
+    unknown = sorted(
+        {r["tenant_id"] for r in rows if (r["tenant_id"], r["version"]) not in _parsed}
+    )
+    if unknown:
+        for row in await repo.rule_rows(db, unknown):
+            _cached_version(row)
     by_tenant: dict[str, list[RulesVersion]] = {}
+    zones: dict[str, str] = {}
     for row in rows:
-        by_tenant.setdefault(row["tenant_id"], []).append(_cached_version(row))
-    settings = await repo.settings_rows(db, tenant_ids)
-    contexts = {}
-    for tenant_id in tenant_ids:
-        row = settings.get(tenant_id)
-        tz_name = row["time_zone"] if row is not None else repo.DEFAULT_TIME_ZONE
-        contexts[tenant_id] = TenantContext(
-            tenant_id, zone(tz_name), RuleBook(by_tenant[tenant_id])
-        )
-    return contexts
+        tenant_id = row["tenant_id"]
+        by_tenant.setdefault(tenant_id, []).append(_parsed[(tenant_id, row["version"])])
+        zones[tenant_id] = row["time_zone"] or repo.DEFAULT_TIME_ZONE
+    return {
+        tenant_id: TenantContext(tenant_id, zone(zones[tenant_id]), RuleBook(by_tenant[tenant_id]))
+        for tenant_id in tenant_ids
+    }
 
 
 class SettingsCache:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from chorus_rewards import resp
 from chorus_rewards.redis_line import LineScript, RedisLine
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -61,4 +62,34 @@ async def test_a_lost_connection_fails_its_calls_and_the_next_call_reconnects(
         assert await line.execute("CLIENT", "ID") != first
     finally:
         await line.close()
+        await redis.aclose()
+
+
+async def test_a_batch_of_commands_waits_for_all_its_replies_and_raises_the_first_error(
+    redis: Redis,
+) -> None:
+    key, text = f"test:line:{uuid.uuid4().hex}", f"test:line:{uuid.uuid4().hex}"
+    await redis.set(text, "not a sorted set")
+    line = RedisLine.for_client(redis)
+    assert line is not None
+    zadd = resp.zadd
+    try:
+        await line.execute_many([zadd(key, {"a": 1}), zadd(key, {"b": 2, "c": 3})])
+        assert await redis.zrange(key, 0, -1, withscores=True) == [
+            ("a", 1.0),
+            ("b", 2.0),
+            ("c", 3.0),
+        ]
+        # An error in the middle: the commands after it still ran, the error is raised once
+        # every reply is in, and the connection stays in step for the next call.
+        with pytest.raises(ResponseError, match="WRONGTYPE"):
+            await line.execute_many(
+                [zadd(key, {"d": 4}), zadd(text, {"x": 1}), zadd(key, {"e": 5})]
+            )
+        assert await redis.zcard(key) == 5
+        ranks = await asyncio.gather(line.execute("ZRANK", key, "e"), line.execute_many([]))
+        assert ranks == [4, None]
+    finally:
+        await line.close()
+        await redis.delete(key, text)
         await redis.aclose()

@@ -19,6 +19,7 @@ import asyncpg
 from chorus_rewards.accrual import CapKey, LedgerEntry, ShareProgress
 from chorus_rewards.repository.arrays import int_array, text_array
 from chorus_rewards.repository.packed import rows
+from chorus_rewards.rules import Action
 
 Advocate = tuple[str, str]
 
@@ -37,20 +38,18 @@ class AccountRow:
 async def lock_advocates(
     conn: asyncpg.Connection, advocates: Iterable[Advocate]
 ) -> dict[Advocate, AccountRow]:
-    """Create missing accounts, lock all of them in key order, return their share stats."""
-    keys = rows(sorted(set(advocates)))
-    await conn.execute(
-        "INSERT INTO accounts (tenant_id, advocate_id) SELECT r->>0, r->>1 FROM "
-        "jsonb_array_elements($1::text::jsonb) AS r "
-        "ON CONFLICT DO NOTHING",
-        keys,
-    )
+    """Create missing accounts, lock all of them in key order, return their share stats.
+
+    One statement: the upsert visits the keys in key order (`ORDER BY`) and locks each
+    row it inserts or "updates" (to the same value: no indexed column changes, so the
+    version stays on its page), the same order and locks as a `SELECT ... FOR UPDATE`
+    after an `INSERT ... DO NOTHING`, for one round trip and one key lookup fewer."""
     found = await conn.fetch(
-        "SELECT a.tenant_id, a.advocate_id, a.shares, a.streak_week, a.streak_weeks "
-        "FROM accounts a JOIN jsonb_array_elements($1::text::jsonb) AS r "
-        "ON a.tenant_id = r->>0 AND a.advocate_id = r->>1 "
-        "ORDER BY a.tenant_id, a.advocate_id FOR UPDATE OF a",
-        keys,
+        "INSERT INTO accounts AS a (tenant_id, advocate_id) SELECT r->>0, r->>1 FROM "
+        "jsonb_array_elements($1::text::jsonb) AS r ORDER BY 1, 2 "
+        "ON CONFLICT (tenant_id, advocate_id) DO UPDATE SET shares = a.shares "
+        "RETURNING a.tenant_id, a.advocate_id, a.shares, a.streak_week, a.streak_weeks",
+        rows(sorted(set(advocates))),
     )
     return {
         (r["tenant_id"], r["advocate_id"]): AccountRow(
@@ -124,25 +123,42 @@ async def load_progress(
 
 
 async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[CapKey, int]:
-    """Cap usage of `keys`, asked for as (tenant, advocate, day) x actions: an engagement
-    event needs every action of its day, so this sends about a fifth of the keys;
-    Postgres forms the full keys, and the rows of pairs nobody asked for (an action of
-    a share's day) are dropped here."""
-    wanted = set(keys)
-    days = sorted({(k[0], k[1], k[3]) for k in wanted})
+    """Cap usage of the (tenant, advocate, day)s of `keys`: every action with usage on
+    each of those days, not only the actions asked for (`write_batch` writes whole days
+    and needs the rest of each day it writes)."""
+    days = sorted({(k[0], k[1], k[3]) for k in keys})
+    if not days:
+        return {}
     loaded = await conn.fetch(
-        "SELECT c.tenant_id, c.advocate_id, c.action, c.day, c.granted FROM cap_usage c "
-        "JOIN (jsonb_array_elements($1::text::jsonb) AS r "
-        "CROSS JOIN unnest($2::text[]) AS a(a)) "
-        "ON c.tenant_id = r->>0 AND c.advocate_id = r->>1 AND c.action = a.a "
-        "AND c.day = (r->>2)::int",
+        "SELECT c.tenant_id, c.advocate_id, c.day, c.granted FROM cap_days c "
+        "JOIN jsonb_array_elements($1::text::jsonb) AS r "
+        "ON c.tenant_id = r->>0 AND c.advocate_id = r->>1 AND c.day = (r->>2)::int",
         rows(days),
-        sorted({k[2] for k in wanted}),
     )
-    found = (
-        (r["tenant_id"], r["advocate_id"], r["action"], r["day"], r["granted"]) for r in loaded
-    )
-    return {(t, v, a, d): g for t, v, a, d, g in found if (t, v, a, d) in wanted}
+    usage: dict[CapKey, int] = {}
+    for t, v, d, granted in loaded:
+        for action, g in zip(_CAP_ACTIONS, granted, strict=False):
+            if g:
+                usage[(t, v, action, d)] = g
+    return usage
+
+
+_CAP_ACTIONS = tuple(a.value for a in Action)
+"""The order of `cap_days.granted` (migration 0008): a new action is appended."""
+_CAP_SLOT = {a: i for i, a in enumerate(_CAP_ACTIONS)}
+
+
+def cap_days(caps: Mapping[CapKey, int]) -> list[tuple[str, str, int, str]]:
+    """`caps` folded into `cap_days` rows (tenant, advocate, day, granted literal), in key
+    order. `caps` must hold every action with usage on each of its days: an action it
+    lacks is written as 0."""
+    days: dict[tuple[str, str, int], list[int]] = {}
+    for (t, v, action, d), granted in caps.items():
+        day = days.get((t, v, d))
+        if day is None:
+            day = days[(t, v, d)] = [0] * len(_CAP_ACTIONS)
+        day[_CAP_SLOT[action]] = granted
+    return [(t, v, d, int_array(days[(t, v, d)])) for t, v, d in sorted(days)]
 
 
 async def insert_entries(conn: asyncpg.Connection, entries: Sequence[LedgerEntry]) -> None:
@@ -157,12 +173,14 @@ async def write_batch(
     progress: Sequence[ShareProgress] = (),
     caps: Mapping[CapKey, int] | None = None,
     accounts: Sequence[AccountRow] = (),
+    badges: Sequence[tuple[str, str, str, str]] = (),
 ) -> None:
-    """Append ledger entries and write share progress, cap usage and account deltas, in ONE
-    statement (data-modifying CTEs on four different tables): one round trip, and the
+    """Append ledger entries and write share progress, cap usage, account deltas and badges
+    ((tenant, advocate, badge, cause); one already held is kept as it was), in ONE
+    statement (data-modifying CTEs on five different tables): one round trip, and the
     consumer folds standings while Postgres executes it (see `board_sync`)."""
     caps = caps or {}
-    if not (entries or progress or caps or accounts):
+    if not (entries or progress or caps or accounts or badges):
         return
     await conn.execute(
         "WITH entries AS (INSERT INTO ledger (tenant_id, advocate_id, kind, points, "
@@ -177,16 +195,18 @@ async def write_batch(
         "FROM jsonb_array_elements($2::text::jsonb) AS r "
         "ON CONFLICT (tenant_id, share_id) DO UPDATE SET sequence = excluded.sequence, "
         "counts = excluded.counts, paid = excluded.paid), "
-        "caps AS (INSERT INTO cap_usage (tenant_id, advocate_id, action, day, granted) "
-        "SELECT r->>0, r->>1, r->>2, (r->>3)::int, (r->>4)::int "
+        "caps AS (INSERT INTO cap_days (tenant_id, advocate_id, day, granted) "
+        "SELECT r->>0, r->>1, (r->>2)::int, (r->>3)::int[] "
         "FROM jsonb_array_elements($3::text::jsonb) AS r "
-        "ON CONFLICT (tenant_id, advocate_id, action, day) "
-        "DO UPDATE SET granted = excluded.granted), "
+        "ON CONFLICT (tenant_id, advocate_id, day) DO UPDATE SET granted = excluded.granted), "
         "accounts AS (UPDATE accounts a SET balance = a.balance + (r->>2)::bigint, "
         "earned = a.earned + (r->>3)::bigint, shares = (r->>4)::int, "
         "streak_week = (r->>5)::int, streak_weeks = (r->>6)::int "
         "FROM jsonb_array_elements($4::text::jsonb) AS r "
-        "WHERE a.tenant_id = r->>0 AND a.advocate_id = r->>1) "
+        "WHERE a.tenant_id = r->>0 AND a.advocate_id = r->>1), "
+        "badges AS (INSERT INTO badges (tenant_id, advocate_id, badge, cause) "
+        "SELECT r->>0, r->>1, r->>2, r->>3 FROM jsonb_array_elements($5::text::jsonb) AS r "
+        "ON CONFLICT DO NOTHING) "
         "SELECT 1",
         rows(
             (
@@ -218,7 +238,7 @@ async def write_batch(
             )
             for p in progress
         ),
-        rows((*k, caps[k]) for k in sorted(caps)),
+        rows(cap_days(caps)),
         rows(
             (
                 a.tenant_id,
@@ -231,4 +251,5 @@ async def write_batch(
             )
             for a in accounts
         ),
+        rows(list(badges)),
     )

@@ -69,6 +69,19 @@ async def add_version(
     return None if row is None else _version(row)
 
 
+async def context_rows(db: Any, tenant_ids: Sequence[str]) -> list[Any]:
+    """What the consumer needs of each tenant per batch, in one statement: its rule versions
+    (without their rules: versions are immutable and parsed once, see `tenants`) and its
+    time zone (NULL without settings)."""
+    rows: list[Any] = await db.fetch(
+        "SELECT r.tenant_id, r.version, s.time_zone FROM rules r "
+        "LEFT JOIN tenant_settings s ON s.tenant_id = r.tenant_id "
+        "WHERE r.tenant_id = ANY($1::text[]) ORDER BY r.tenant_id, r.version",
+        list(tenant_ids),
+    )
+    return rows
+
+
 async def settings_rows(db: Any, tenant_ids: Sequence[str]) -> dict[str, Any]:
     rows = await db.fetch(
         "SELECT tenant_id, time_zone, anonymous_leaderboards FROM tenant_settings "

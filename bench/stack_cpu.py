@@ -1,0 +1,100 @@
+"""CPU of the local stack's PostgreSQL and Redis while a benchmark runs (Linux /proc).
+
+    .venv/bin/python bench/stack_cpu.py .venv/bin/python bench/rewards_bench.py \
+        --phases throughput --events 20000
+
+Runs the command, passes its output through, and prints the CPU seconds the stack's
+PostgreSQL (postmaster, its live backends and the children it reaped) and redis-server
+used meanwhile. For `rewards_bench.py`'s throughput phase it also prints both per event
+over the consumer phase alone (from the "rewards consumer ..." line to the JSON result),
+which leaves out creating, migrating and dropping the bench database.
+
+The processes are found from the worktree's `.local` (the postmaster's pid file) and
+the port of `$CHORUS_REDIS_URL` (default: the stack's, offset included).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from chorus_devstack.settings import DEFAULT_REDIS_URL
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()  # fields from the state on
+
+
+def _own(fields: list[str]) -> int:
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def postgres_seconds(postmaster: int) -> float:
+    """The postmaster's own and reaped children's CPU, plus its live children's."""
+    fields = _stat(postmaster)
+    ticks = _own(fields) + int(fields[13]) + int(fields[14])  # + cutime + cstime
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            child = _stat(int(entry))
+        except OSError:
+            continue  # exited meanwhile
+        if int(child[1]) == postmaster:
+            ticks += _own(child)
+    return ticks / _TICK
+
+
+def redis_seconds(pid: int) -> float:
+    return _own(_stat(pid)) / _TICK
+
+
+def _redis_pid(url: str) -> int:
+    port = urlparse(url).port or 6379
+    found = subprocess.run(
+        ["pgrep", "-f", f"redis-server .*:{port}"], capture_output=True, text=True, check=True
+    )
+    return int(found.stdout.split()[0])
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    root = Path(__file__).resolve().parent.parent
+    postmaster = int((root / ".local/postgres/data/postmaster.pid").read_text().split()[0])
+    redis = _redis_pid(os.environ.get("CHORUS_REDIS_URL", DEFAULT_REDIS_URL))
+
+    def sample() -> tuple[float, float]:
+        return postgres_seconds(postmaster), redis_seconds(redis)
+
+    load0, start = os.getloadavg()[0], sample()
+    phase: tuple[float, float] | None = None
+    proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        if line.startswith("rewards consumer ..."):
+            phase = sample()
+        elif line.startswith('{"throughput"') and phase is not None:
+            now, events = sample(), json.loads(line)["throughput"]["events"]
+            pg, rd = ((b - a) / events * 1e6 for a, b in zip(phase, now, strict=True))
+            print(f"stack CPU, consumer phase: PostgreSQL {pg:.0f} us/event, Redis {rd:.0f}")
+    code = proc.wait()
+    end, load1 = sample(), os.getloadavg()[0]
+    print(
+        f"stack CPU, whole run: PostgreSQL {end[0] - start[0]:.2f} s, "
+        f"Redis {end[1] - start[1]:.2f} s (load average {load0:.2f} -> {load1:.2f})"
+    )
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
