@@ -133,17 +133,23 @@ async def top_contributors(
 
 
 def _contributions(
-    sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str, *, shared_raw: bool
+    sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str, *, shared_raw: bool,
+    teams: bool,
 ) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
     t_from, t_to, sign): one row per rollup row or raw share, with its figures.
-    `shared_raw`: some raw pieces cover the same range (read it once for all)."""
+    `shared_raw`: some raw pieces cover the same range (read it once for all).
+    `teams`: whether the rows carry their teams (team rankings); else NULL arrays
+    (every row of a few thousand no longer copies an array through each step)."""
+    def team_ids(alias: str) -> str:
+        return f"{alias}.team_ids" if teams else "NULL::text[]"
+
     rolled = Sql(sql.args)
     share_filters(rolled, q, "r", tenant=tenant, campaign=False)
     raw = Sql(sql.args)
     share_filters(raw, q, "s", tenant=tenant)
     raw_rows = (
-        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f" SELECT p.{key}, s.advocate_id, {team_ids('s')}, p.sign, (p.sign * s.clicks)::int, "
         f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
         f"  (p.sign * s.reshares)::int "
     )
@@ -153,7 +159,8 @@ def _contributions(
         # no range repeats (a year by day: a whole raw day per bucket).
         with_raw = (
             f" WITH raw AS MATERIALIZED ("
-            f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
+            f"  SELECT u.t_from, u.t_to, s.advocate_id, {team_ids('s')} AS team_ids, s.clicks, "
+            f"   s.reactions, "
             f"   s.comments, s.reshares "
             f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
             f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
@@ -176,7 +183,7 @@ def _contributions(
         f"{with_raw}"
         # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
         # one rollup row (an advocate's day or month) is far below 2^31 per figure.
-        f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
+        f" SELECT p.{key}, r.advocate_id, {team_ids('r')}, (p.sign * r.shares)::int AS shares, "
         f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
         f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
         # One rollup period per piece row, read by a primary-key lookup per row
@@ -307,12 +314,16 @@ def _ranked_query(
     pieces_of = {name: _bind_pieces(sql, part) for name, part in parts.items()}
     contributions = {
         name: _contributions(sql, q, tenant, f"p{name}" if name == "w" else name, "idx",
-                             shared_raw=_shared_raw(part))
+                             shared_raw=_shared_raw(part), teams=by_team)
         for name, part in parts.items()
     }  # fmt: skip
     limit_param = sql.bind(limit)
     max_depth = sql.bind(_MAX_DEPTH)
     lookups = sql.bind(_LOOKUPS * limit)
+    # One depth for every bucket (a first read): a scalar bound, so the custom plan
+    # knows how many rows the reads return (not 10% of the period) and joins them
+    # by hashing instead of sorting every sliver contributor.
+    read_limit = sql.bind(depths[0]) + "::int" if len(set(depths)) == 1 else "l.depth"
     who = "t.team_id" if by_team else "c.advocate_id"
     unnest = " CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)" if by_team else ""
     # Teams filtered by a team: that team's own row only.
@@ -342,21 +353,32 @@ def _ranked_query(
         f"), pw AS ("
         f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
         f"), contributions AS ({contributions['p']}"
-        f"), delta AS MATERIALIZED ("
-        f" SELECT *, {figure} AS d FROM ("
-        f"  {sums.format(who=who, cte='contributions', unnest=unnest, only=only)}) AS g"
-        # Buckets without a ranked period: all of their figures.
-        f"), whole_contributions AS ({contributions['w']}"
-        f"), whole AS MATERIALIZED ("
-        f" SELECT *, {figure} AS d FROM ("
-        f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
         # Index-only: (figure, contributor, shares) from the ranking index (0007).
         f"), read AS MATERIALIZED ("
         f" SELECT l.idx, r.contributor, r.shares, r.figure "
         f" FROM m AS l CROSS JOIN LATERAL ("
         f"  SELECT r.contributor, r.shares, r.{rank} AS figure FROM contributor_rollups r "
         f"  WHERE {period_row} AND {only_row} "
-        f"  ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
+        f"  ORDER BY r.{rank} DESC, r.contributor LIMIT {read_limit}) AS r"
+        # Per (idx, contributor) of the slivers or of the rows read: the slivers' sums
+        # (D: shares ... reshares, d) and, for a row read, its P figures (m, m_shares).
+        # One aggregation of both: no join of the rows read with every sliver
+        # contributor (the planner sorted both sides for it).
+        f"), delta AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  SELECT c.idx, c.contributor, sum(c.shares) AS shares, sum(c.clicks) AS clicks, "
+        f"   sum(c.reactions) AS reactions, sum(c.comments) AS comments, "
+        f"   sum(c.reshares) AS reshares, max(c.m) AS m, max(c.m_shares) AS m_shares "
+        f"  FROM (SELECT c.idx, {who} AS contributor, c.shares, c.clicks, c.reactions, "
+        f"    c.comments, c.reshares, NULL::bigint AS m, NULL::bigint AS m_shares "
+        f"   FROM contributions c{unnest} WHERE {only} "
+        f"   UNION ALL SELECT idx, contributor, 0, 0, 0, 0, 0, figure, shares FROM read"
+        f"  ) AS c GROUP BY 1, 2) AS g"
+        # Buckets without a ranked period: all of their figures.
+        f"), whole_contributions AS ({contributions['w']}"
+        f"), whole AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
         # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
         f"), floors AS MATERIALIZED ("
         f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
@@ -364,26 +386,27 @@ def _ranked_query(
         f"  (array_agg(r.contributor ORDER BY r.figure, r.contributor DESC))[1] AS c "
         f" FROM m AS l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
         # Exact figures of the rows read: v ranks, shares <> 0 keeps.
+        # (D_ keeps the slivers' sums, for the winners' figures.)
         f"), top AS MATERIALIZED ("
-        f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
-        f"  r.figure + coalesce(d.d, 0) AS v "
-        f" FROM read r "
-        f" LEFT JOIN delta d ON d.idx = r.idx AND d.contributor = r.contributor"
+        f" SELECT idx, contributor, m_shares + shares AS shares, m + d AS v, "
+        f"  shares AS d_shares, clicks AS d_clicks, reactions AS d_reactions, "
+        f"  comments AS d_comments, reshares AS d_reshares "
+        f" FROM delta WHERE m IS NOT NULL"
         # (V, cv): the `limit`-th best exact figure read, and its contributor.
-        f"), nth AS ("
-        f" SELECT idx, v, contributor AS cv FROM (SELECT idx, v, contributor, row_number() "
-        f"  OVER (PARTITION BY idx ORDER BY v DESC, contributor) AS n FROM top "
-        f"  WHERE shares <> 0) AS x WHERE n = {limit_param}"
+        # With (B, c) per bucket: one small row each, joined once to every sliver
+        # contributor below (not recomputed per row whatever the join's plan).
+        f"), bounds AS MATERIALIZED ("
+        f" SELECT f.*, nth.v, nth.cv FROM floors f LEFT JOIN ("
+        f"  SELECT idx, v, contributor AS cv FROM (SELECT idx, v, contributor, row_number() "
+        f"   OVER (PARTITION BY idx ORDER BY v DESC, contributor) AS n FROM top "
+        f"   WHERE shares <> 0) AS x WHERE n = {limit_param}) AS nth ON nth.idx = f.idx"
         # Unread contributors u of A that could still reach the top: B + D > V, or
         # B + D = V with u's P row at B (so u > c; without a P row, u's M is 0, so
         # only when B = 0) winning the tie with cv (u < cv).
         f"), wanted AS MATERIALIZED ("
-        f" SELECT d.* FROM delta d JOIN floors f ON f.idx = d.idx "
-        f" LEFT JOIN nth ON nth.idx = d.idx "
-        f" WHERE (nth.v IS NULL OR d.d > nth.v - f.b OR (d.d = nth.v - f.b "
-        f"  AND (f.whole OR f.b <= 0 OR d.contributor > f.c) AND d.contributor < nth.cv)) "
-        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
-        f"  AND t.contributor = d.contributor)"
+        f" SELECT d.* FROM delta d JOIN bounds f ON f.idx = d.idx "
+        f" WHERE d.m IS NULL AND (f.v IS NULL OR d.d > f.v - f.b OR (d.d = f.v - f.b "
+        f"  AND (f.whole OR f.b <= 0 OR d.contributor > f.c) AND d.contributor < f.cv))"
         # Settled: the rows read settle the top, and few contributors of A are left to
         # look up (a deeper read lowers B, so fewer have D >= V - B), or depth is spent.
         f"), settled AS MATERIALIZED ("
@@ -405,13 +428,13 @@ def _ranked_query(
         f" FROM wanted d JOIN m AS l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
         f" WHERE d.idx IN (SELECT idx FROM settled)"
-        # Rows of extra and whole carry their figures; rows read (top) fetch them below.
+        # Rows of extra and whole carry their figures; rows read (top) their slivers'
+        # sums, to which their P row is added below.
         f"), winners AS ("
         f" SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY idx "
         f"  ORDER BY v DESC, contributor) AS rank FROM ("
-        f"  SELECT idx, contributor, v, true AS read, NULL::bigint AS shares, "
-        f"   NULL::bigint AS clicks, NULL::bigint AS reactions, NULL::bigint AS comments, "
-        f"   NULL::bigint AS reshares FROM top "
+        f"  SELECT idx, contributor, v, true AS read, d_shares AS shares, d_clicks AS clicks, "
+        f"   d_reactions AS reactions, d_comments AS comments, d_reshares AS reshares FROM top "
         f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
         f"  UNION ALL SELECT idx, contributor, v, false, {figures} FROM extra "
         f"   WHERE shares <> 0 "
@@ -420,19 +443,14 @@ def _ranked_query(
         f" WHERE rank <= {limit_param}"
         f"), figures AS ("
         # The figures of winners read from P: their P row plus their slivers.
-        f" SELECT w.idx, w.rank, w.contributor, "
-        f"  coalesce(w.shares, coalesce(r.shares, 0) + coalesce(d.shares, 0)) AS shares, "
-        f"  coalesce(w.clicks, coalesce(r.clicks, 0) + coalesce(d.clicks, 0)) AS clicks, "
-        f"  coalesce(w.reactions, coalesce(r.reactions, 0) + coalesce(d.reactions, 0)) "
-        f"   AS reactions, "
-        f"  coalesce(w.comments, coalesce(r.comments, 0) + coalesce(d.comments, 0)) "
-        f"   AS comments, "
-        f"  coalesce(w.reshares, coalesce(r.reshares, 0) + coalesce(d.reshares, 0)) "
-        f"   AS reshares "
+        f" SELECT w.idx, w.rank, w.contributor, w.shares + coalesce(r.shares, 0) AS shares, "
+        f"  w.clicks + coalesce(r.clicks, 0) AS clicks, "
+        f"  w.reactions + coalesce(r.reactions, 0) AS reactions, "
+        f"  w.comments + coalesce(r.comments, 0) AS comments, "
+        f"  w.reshares + coalesce(r.reshares, 0) AS reshares "
         f" FROM winners w JOIN m AS l ON l.idx = w.idx "
         f" LEFT JOIN contributor_rollups r ON w.read AND {period_row} "
-        f"  AND r.contributor = w.contributor "
-        f" LEFT JOIN delta d ON w.read AND d.idx = w.idx AND d.contributor = w.contributor"
+        f"  AND r.contributor = w.contributor"
         f") "
         f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
         f" {engagement.format('')} AS engagement FROM figures "
