@@ -137,7 +137,8 @@ def _contributions(
     teams: bool,
 ) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
-    t_from, t_to, sign): one row per rollup row or raw share, with its figures.
+    t_from, t_to, sign): one row per rollup row or raw share, with its figures and
+    its piece's sign.
     `shared_raw`: some raw pieces cover the same range (read it once for all).
     `teams`: whether the rows carry their teams (team rankings); else NULL arrays
     (every row of a few thousand no longer copies an array through each step)."""
@@ -151,7 +152,7 @@ def _contributions(
     raw_rows = (
         f" SELECT p.{key}, s.advocate_id, {team_ids('s')}, p.sign, (p.sign * s.clicks)::int, "
         f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
-        f"  (p.sign * s.reshares)::int "
+        f"  (p.sign * s.reshares)::int, p.sign "
     )
     if shared_raw:
         # A sliver shared by two buckets (one's end is the next one's start) is read
@@ -185,7 +186,8 @@ def _contributions(
         # one rollup row (an advocate's day or month) is far below 2^31 per figure.
         f" SELECT p.{key}, r.advocate_id, {team_ids('r')}, (p.sign * r.shares)::int AS shares, "
         f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
-        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
+        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares, "
+        f"  p.sign "
         # One rollup period per piece row, read by a primary-key lookup per row
         # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
         f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
@@ -337,6 +339,7 @@ def _ranked_query(
         "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
     )
     only_row = f"r.contributor = {team}" if team else "true"
+    taken = f"{only} AND c.sign < 0 AND (c.idx, {who}) IN (SELECT idx, contributor FROM wanted)"
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
@@ -363,7 +366,12 @@ def _ranked_query(
         # Per (idx, contributor) of the slivers or of the rows read: the slivers' sums
         # (D: shares ... reshares, d) and, for a row read, its P figures (m, m_shares).
         # One aggregation of both: no join of the rows read with every sliver
-        # contributor (the planner sorted both sides for it).
+        # contributor (the planner sorted both sides for it). Slivers taken away
+        # (sign < 0) count here for the rows read only: an unread contributor's D is
+        # then its added slivers' sums, an upper bound of its D that is enough to tell
+        # whether it could reach the top (`wanted`); the few that could get the rest
+        # in `taken`. (Most sliver rows are taken away: the days cut off a month or a
+        # week, a zone's hours before the first UTC midnight.)
         f"), delta AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  SELECT c.idx, c.contributor, sum(c.shares) AS shares, sum(c.clicks) AS clicks, "
@@ -371,7 +379,8 @@ def _ranked_query(
         f"   sum(c.reshares) AS reshares, max(c.m) AS m, max(c.m_shares) AS m_shares "
         f"  FROM (SELECT c.idx, {who} AS contributor, c.shares, c.clicks, c.reactions, "
         f"    c.comments, c.reshares, NULL::bigint AS m, NULL::bigint AS m_shares "
-        f"   FROM contributions c{unnest} WHERE {only} "
+        f"   FROM contributions c{unnest} WHERE {only} AND (c.sign > 0 "
+        f"    OR (c.idx, {who}) IN (SELECT idx, contributor FROM read)) "
         f"   UNION ALL SELECT idx, contributor, 0, 0, 0, 0, 0, figure, shares FROM read"
         f"  ) AS c GROUP BY 1, 2) AS g"
         # Buckets without a ranked period: all of their figures.
@@ -418,6 +427,17 @@ def _ranked_query(
         f"  ON w.idx = f.idx "
         f" WHERE (f.whole OR above.n >= {limit_param}) "
         f" AND (m.depth >= {max_depth} OR coalesce(w.n, 0) <= {lookups})"
+        # Their whole D: with the slivers taken away (left out of delta). Summed, not
+        # joined: the planner expects one wanted row and would rescan a join per row.
+        f"), looked_rows AS ("
+        f" SELECT idx, contributor, shares::int, clicks::int, reactions::int, comments::int, "
+        f"  reshares::int FROM wanted "
+        f" UNION ALL SELECT c.idx, {who}, c.shares, c.clicks, c.reactions, c.comments, "
+        f"  c.reshares FROM contributions c{unnest} WHERE {taken}"
+        f"), looked AS ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  {sums.format(who='c.contributor', cte='looked_rows', unnest='', only='true')}"
+        f"  ) AS g"
         f"), extra AS ("
         f" SELECT d.idx, d.contributor, coalesce(r.{rank}, 0) + d.d AS v, "
         f"  coalesce(r.shares, 0) + d.shares AS shares, "
@@ -425,7 +445,7 @@ def _ranked_query(
         f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
         f"  coalesce(r.comments, 0) + d.comments AS comments, "
         f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
-        f" FROM wanted d JOIN m AS l ON l.idx = d.idx "
+        f" FROM looked d JOIN m AS l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
         f" WHERE d.idx IN (SELECT idx FROM settled)"
         # Rows of extra and whole carry their figures; rows read (top) their slivers'
