@@ -133,7 +133,13 @@ async def top_contributors(
 
 
 def _contributions(
-    sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str, *, shared_raw: bool,
+    sql: Sql,
+    q: KpiQuery,
+    tenant: str,
+    pieces_cte: str,
+    key: str,
+    *,
+    shared_raw: bool,
     teams: bool,
 ) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
@@ -142,6 +148,7 @@ def _contributions(
     `shared_raw`: some raw pieces cover the same range (read it once for all).
     `teams`: whether the rows carry their teams (team rankings); else NULL arrays
     (every row of a few thousand no longer copies an array through each step)."""
+
     def team_ids(alias: str) -> str:
         return f"{alias}.team_ids" if teams else "NULL::text[]"
 
