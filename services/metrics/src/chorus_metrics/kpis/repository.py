@@ -346,7 +346,17 @@ def _ranked_query(
         "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
     )
     only_row = f"r.contributor = {team}" if team else "true"
-    taken = f"{only} AND c.sign < 0 AND (c.idx, {who}) IN (SELECT idx, contributor FROM wanted)"
+    # Slivers taken away count in delta for the rows read only (see delta), and for
+    # the contributors looked up in `looked_rows`. Not for teams: they are few, so
+    # their first read is usually all of them, and the split would only cost (their
+    # slivers, with their team arrays, kept for a second pass).
+    split = not by_team
+    kept = f"(c.sign > 0 OR (c.idx, {who}) IN (SELECT idx, contributor FROM read))"
+    taken = (
+        f" UNION ALL SELECT c.idx, {who}, c.shares, c.clicks, c.reactions, c.comments, "
+        f"  c.reshares FROM contributions c{unnest} WHERE {only} AND c.sign < 0 "
+        f"  AND (c.idx, {who}) IN (SELECT idx, contributor FROM wanted)"
+    )
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
@@ -386,8 +396,7 @@ def _ranked_query(
         f"   sum(c.reshares) AS reshares, max(c.m) AS m, max(c.m_shares) AS m_shares "
         f"  FROM (SELECT c.idx, {who} AS contributor, c.shares, c.clicks, c.reactions, "
         f"    c.comments, c.reshares, NULL::bigint AS m, NULL::bigint AS m_shares "
-        f"   FROM contributions c{unnest} WHERE {only} AND (c.sign > 0 "
-        f"    OR (c.idx, {who}) IN (SELECT idx, contributor FROM read)) "
+        f"   FROM contributions c{unnest} WHERE {only} AND {kept if split else 'true'} "
         f"   UNION ALL SELECT idx, contributor, 0, 0, 0, 0, 0, figure, shares FROM read"
         f"  ) AS c GROUP BY 1, 2) AS g"
         # Buckets without a ranked period: all of their figures.
@@ -438,9 +447,7 @@ def _ranked_query(
         # joined: the planner expects one wanted row and would rescan a join per row.
         f"), looked_rows AS ("
         f" SELECT idx, contributor, shares::int, clicks::int, reactions::int, comments::int, "
-        f"  reshares::int FROM wanted "
-        f" UNION ALL SELECT c.idx, {who}, c.shares, c.clicks, c.reactions, c.comments, "
-        f"  c.reshares FROM contributions c{unnest} WHERE {taken}"
+        f"  reshares::int FROM wanted {taken if split else ''}"
         f"), looked AS ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who='c.contributor', cte='looked_rows', unnest='', only='true')}"
