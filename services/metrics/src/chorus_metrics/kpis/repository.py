@@ -387,8 +387,8 @@ def _ranked_query(
         # (sign < 0) count here for the rows read only: an unread contributor's D is
         # then its added slivers' sums, an upper bound of its D that is enough to tell
         # whether it could reach the top (`wanted`); the few that could get the rest
-        # in `taken`. (Most sliver rows are taken away: the days cut off a month or a
-        # week, a zone's hours before the first UTC midnight.)
+        # in `looked_rows`. (Most sliver rows are taken away: the days cut off a month
+        # or a week, a zone's hours before the first UTC midnight.) Teams: all count.
         f"), delta AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  SELECT c.idx, c.contributor, sum(c.shares) AS shares, sum(c.clicks) AS clicks, "
