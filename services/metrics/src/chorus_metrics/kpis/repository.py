@@ -133,19 +133,33 @@ async def top_contributors(
 
 
 def _contributions(
-    sql: Sql, q: KpiQuery, tenant: str, pieces_cte: str, key: str, *, shared_raw: bool
+    sql: Sql,
+    q: KpiQuery,
+    tenant: str,
+    pieces_cte: str,
+    key: str,
+    *,
+    shared_raw: bool,
+    teams: bool,
 ) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
-    t_from, t_to, sign): one row per rollup row or raw share, with its figures.
-    `shared_raw`: some raw pieces cover the same range (read it once for all)."""
+    t_from, t_to, sign): one row per rollup row or raw share, with its figures and
+    its piece's sign.
+    `shared_raw`: some raw pieces cover the same range (read it once for all).
+    `teams`: whether the rows carry their teams (team rankings); else NULL arrays
+    (every row of a few thousand no longer copies an array through each step)."""
+
+    def team_ids(alias: str) -> str:
+        return f"{alias}.team_ids" if teams else "NULL::text[]"
+
     rolled = Sql(sql.args)
     share_filters(rolled, q, "r", tenant=tenant, campaign=False)
     raw = Sql(sql.args)
     share_filters(raw, q, "s", tenant=tenant)
     raw_rows = (
-        f" SELECT p.{key}, s.advocate_id, s.team_ids, p.sign, (p.sign * s.clicks)::int, "
+        f" SELECT p.{key}, s.advocate_id, {team_ids('s')}, p.sign, (p.sign * s.clicks)::int, "
         f"  (p.sign * s.reactions)::int, (p.sign * s.comments)::int, "
-        f"  (p.sign * s.reshares)::int "
+        f"  (p.sign * s.reshares)::int, p.sign "
     )
     if shared_raw:
         # A sliver shared by two buckets (one's end is the next one's start) is read
@@ -153,7 +167,8 @@ def _contributions(
         # no range repeats (a year by day: a whole raw day per bucket).
         with_raw = (
             f" WITH raw AS MATERIALIZED ("
-            f"  SELECT u.t_from, u.t_to, s.advocate_id, s.team_ids, s.clicks, s.reactions, "
+            f"  SELECT u.t_from, u.t_to, s.advocate_id, {team_ids('s')} AS team_ids, s.clicks, "
+            f"   s.reactions, "
             f"   s.comments, s.reshares "
             f"  FROM (SELECT DISTINCT t_from, t_to FROM {pieces_cte} WHERE grain = 'raw') AS u "
             f"  CROSS JOIN LATERAL (SELECT * FROM shares s WHERE s.posted_at >= u.t_from "
@@ -176,9 +191,10 @@ def _contributions(
         f"{with_raw}"
         # Integers, not bigint: sum(int) adds in int8, sum(bigint) in numeric (slower);
         # one rollup row (an advocate's day or month) is far below 2^31 per figure.
-        f" SELECT p.{key}, r.advocate_id, r.team_ids, (p.sign * r.shares)::int AS shares, "
+        f" SELECT p.{key}, r.advocate_id, {team_ids('r')}, (p.sign * r.shares)::int AS shares, "
         f"  (p.sign * r.clicks)::int AS clicks, (p.sign * r.reactions)::int AS reactions, "
-        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares "
+        f"  (p.sign * r.comments)::int AS comments, (p.sign * r.reshares)::int AS reshares, "
+        f"  p.sign "
         # One rollup period per piece row, read by a primary-key lookup per row
         # (OFFSET 0 keeps the subquery per row; joined, the planner scans the table).
         f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
@@ -307,12 +323,16 @@ def _ranked_query(
     pieces_of = {name: _bind_pieces(sql, part) for name, part in parts.items()}
     contributions = {
         name: _contributions(sql, q, tenant, f"p{name}" if name == "w" else name, "idx",
-                             shared_raw=_shared_raw(part))
+                             shared_raw=_shared_raw(part), teams=by_team)
         for name, part in parts.items()
     }  # fmt: skip
     limit_param = sql.bind(limit)
     max_depth = sql.bind(_MAX_DEPTH)
     lookups = sql.bind(_LOOKUPS * limit)
+    # One depth for every bucket (a first read): a scalar bound, so the custom plan
+    # knows how many rows the reads return (not 10% of the period) and joins them
+    # by hashing instead of sorting every sliver contributor.
+    read_limit = sql.bind(depths[0]) + "::int" if len(set(depths)) == 1 else "l.depth"
     who = "t.team_id" if by_team else "c.advocate_id"
     unnest = " CROSS JOIN LATERAL unnest(c.team_ids) AS t(team_id)" if by_team else ""
     # Teams filtered by a team: that team's own row only.
@@ -326,6 +346,17 @@ def _ranked_query(
         "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
     )
     only_row = f"r.contributor = {team}" if team else "true"
+    # Slivers taken away count in delta for the rows read only (see delta), and for
+    # the contributors looked up in `looked_rows`. Not for teams: they are few, so
+    # their first read is usually all of them, and the split would only cost (their
+    # slivers, with their team arrays, kept for a second pass).
+    split = not by_team
+    kept = f"(c.sign > 0 OR (c.idx, {who}) IN (SELECT idx, contributor FROM read))"
+    taken = (
+        f" UNION ALL SELECT c.idx, {who}, c.shares, c.clicks, c.reactions, c.comments, "
+        f"  c.reshares FROM contributions c{unnest} WHERE {only} AND c.sign < 0 "
+        f"  AND (c.idx, {who}) IN (SELECT idx, contributor FROM wanted)"
+    )
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
@@ -342,21 +373,37 @@ def _ranked_query(
         f"), pw AS ("
         f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
         f"), contributions AS ({contributions['p']}"
-        f"), delta AS MATERIALIZED ("
-        f" SELECT *, {figure} AS d FROM ("
-        f"  {sums.format(who=who, cte='contributions', unnest=unnest, only=only)}) AS g"
-        # Buckets without a ranked period: all of their figures.
-        f"), whole_contributions AS ({contributions['w']}"
-        f"), whole AS MATERIALIZED ("
-        f" SELECT *, {figure} AS d FROM ("
-        f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
         # Index-only: (figure, contributor, shares) from the ranking index (0007).
         f"), read AS MATERIALIZED ("
         f" SELECT l.idx, r.contributor, r.shares, r.figure "
         f" FROM m AS l CROSS JOIN LATERAL ("
         f"  SELECT r.contributor, r.shares, r.{rank} AS figure FROM contributor_rollups r "
         f"  WHERE {period_row} AND {only_row} "
-        f"  ORDER BY r.{rank} DESC, r.contributor LIMIT l.depth) AS r"
+        f"  ORDER BY r.{rank} DESC, r.contributor LIMIT {read_limit}) AS r"
+        # Per (idx, contributor) of the slivers or of the rows read: the slivers' sums
+        # (D: shares ... reshares, d) and, for a row read, its P figures (m, m_shares).
+        # One aggregation of both: no join of the rows read with every sliver
+        # contributor (the planner sorted both sides for it). Slivers taken away
+        # (sign < 0) count here for the rows read only: an unread contributor's D is
+        # then its added slivers' sums, an upper bound of its D that is enough to tell
+        # whether it could reach the top (`wanted`); the few that could get the rest
+        # in `looked_rows`. (Most sliver rows are taken away: the days cut off a month
+        # or a week, a zone's hours before the first UTC midnight.) Teams: all count.
+        f"), delta AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  SELECT c.idx, c.contributor, sum(c.shares) AS shares, sum(c.clicks) AS clicks, "
+        f"   sum(c.reactions) AS reactions, sum(c.comments) AS comments, "
+        f"   sum(c.reshares) AS reshares, max(c.m) AS m, max(c.m_shares) AS m_shares "
+        f"  FROM (SELECT c.idx, {who} AS contributor, c.shares, c.clicks, c.reactions, "
+        f"    c.comments, c.reshares, NULL::bigint AS m, NULL::bigint AS m_shares "
+        f"   FROM contributions c{unnest} WHERE {only} AND {kept if split else 'true'} "
+        f"   UNION ALL SELECT idx, contributor, 0, 0, 0, 0, 0, figure, shares FROM read"
+        f"  ) AS c GROUP BY 1, 2) AS g"
+        # Buckets without a ranked period: all of their figures.
+        f"), whole_contributions AS ({contributions['w']}"
+        f"), whole AS MATERIALIZED ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
         # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
         f"), floors AS MATERIALIZED ("
         f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
@@ -364,26 +411,27 @@ def _ranked_query(
         f"  (array_agg(r.contributor ORDER BY r.figure, r.contributor DESC))[1] AS c "
         f" FROM m AS l LEFT JOIN read r ON r.idx = l.idx GROUP BY l.idx, l.depth"
         # Exact figures of the rows read: v ranks, shares <> 0 keeps.
+        # (D_ keeps the slivers' sums, for the winners' figures.)
         f"), top AS MATERIALIZED ("
-        f" SELECT r.idx, r.contributor, r.shares + coalesce(d.shares, 0) AS shares, "
-        f"  r.figure + coalesce(d.d, 0) AS v "
-        f" FROM read r "
-        f" LEFT JOIN delta d ON d.idx = r.idx AND d.contributor = r.contributor"
+        f" SELECT idx, contributor, m_shares + shares AS shares, m + d AS v, "
+        f"  shares AS d_shares, clicks AS d_clicks, reactions AS d_reactions, "
+        f"  comments AS d_comments, reshares AS d_reshares "
+        f" FROM delta WHERE m IS NOT NULL"
         # (V, cv): the `limit`-th best exact figure read, and its contributor.
-        f"), nth AS ("
-        f" SELECT idx, v, contributor AS cv FROM (SELECT idx, v, contributor, row_number() "
-        f"  OVER (PARTITION BY idx ORDER BY v DESC, contributor) AS n FROM top "
-        f"  WHERE shares <> 0) AS x WHERE n = {limit_param}"
+        # With (B, c) per bucket: one small row each, joined once to every sliver
+        # contributor below (not recomputed per row whatever the join's plan).
+        f"), bounds AS MATERIALIZED ("
+        f" SELECT f.*, nth.v, nth.cv FROM floors f LEFT JOIN ("
+        f"  SELECT idx, v, contributor AS cv FROM (SELECT idx, v, contributor, row_number() "
+        f"   OVER (PARTITION BY idx ORDER BY v DESC, contributor) AS n FROM top "
+        f"   WHERE shares <> 0) AS x WHERE n = {limit_param}) AS nth ON nth.idx = f.idx"
         # Unread contributors u of A that could still reach the top: B + D > V, or
         # B + D = V with u's P row at B (so u > c; without a P row, u's M is 0, so
         # only when B = 0) winning the tie with cv (u < cv).
         f"), wanted AS MATERIALIZED ("
-        f" SELECT d.* FROM delta d JOIN floors f ON f.idx = d.idx "
-        f" LEFT JOIN nth ON nth.idx = d.idx "
-        f" WHERE (nth.v IS NULL OR d.d > nth.v - f.b OR (d.d = nth.v - f.b "
-        f"  AND (f.whole OR f.b <= 0 OR d.contributor > f.c) AND d.contributor < nth.cv)) "
-        f" AND NOT EXISTS (SELECT 1 FROM top t WHERE t.idx = d.idx "
-        f"  AND t.contributor = d.contributor)"
+        f" SELECT d.* FROM delta d JOIN bounds f ON f.idx = d.idx "
+        f" WHERE d.m IS NULL AND (f.v IS NULL OR d.d > f.v - f.b OR (d.d = f.v - f.b "
+        f"  AND (f.whole OR f.b <= 0 OR d.contributor > f.c) AND d.contributor < f.cv))"
         # Settled: the rows read settle the top, and few contributors of A are left to
         # look up (a deeper read lowers B, so fewer have D >= V - B), or depth is spent.
         f"), settled AS MATERIALIZED ("
@@ -395,6 +443,15 @@ def _ranked_query(
         f"  ON w.idx = f.idx "
         f" WHERE (f.whole OR above.n >= {limit_param}) "
         f" AND (m.depth >= {max_depth} OR coalesce(w.n, 0) <= {lookups})"
+        # Their whole D: with the slivers taken away (left out of delta). Summed, not
+        # joined: the planner expects one wanted row and would rescan a join per row.
+        f"), looked_rows AS ("
+        f" SELECT idx, contributor, shares::int, clicks::int, reactions::int, comments::int, "
+        f"  reshares::int FROM wanted {taken if split else ''}"
+        f"), looked AS ("
+        f" SELECT *, {figure} AS d FROM ("
+        f"  {sums.format(who='c.contributor', cte='looked_rows', unnest='', only='true')}"
+        f"  ) AS g"
         f"), extra AS ("
         f" SELECT d.idx, d.contributor, coalesce(r.{rank}, 0) + d.d AS v, "
         f"  coalesce(r.shares, 0) + d.shares AS shares, "
@@ -402,16 +459,16 @@ def _ranked_query(
         f"  coalesce(r.reactions, 0) + d.reactions AS reactions, "
         f"  coalesce(r.comments, 0) + d.comments AS comments, "
         f"  coalesce(r.reshares, 0) + d.reshares AS reshares "
-        f" FROM wanted d JOIN m AS l ON l.idx = d.idx "
+        f" FROM looked d JOIN m AS l ON l.idx = d.idx "
         f" LEFT JOIN contributor_rollups r ON {period_row} AND r.contributor = d.contributor "
         f" WHERE d.idx IN (SELECT idx FROM settled)"
-        # Rows of extra and whole carry their figures; rows read (top) fetch them below.
+        # Rows of extra and whole carry their figures; rows read (top) their slivers'
+        # sums, to which their P row is added below.
         f"), winners AS ("
         f" SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY idx "
         f"  ORDER BY v DESC, contributor) AS rank FROM ("
-        f"  SELECT idx, contributor, v, true AS read, NULL::bigint AS shares, "
-        f"   NULL::bigint AS clicks, NULL::bigint AS reactions, NULL::bigint AS comments, "
-        f"   NULL::bigint AS reshares FROM top "
+        f"  SELECT idx, contributor, v, true AS read, d_shares AS shares, d_clicks AS clicks, "
+        f"   d_reactions AS reactions, d_comments AS comments, d_reshares AS reshares FROM top "
         f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
         f"  UNION ALL SELECT idx, contributor, v, false, {figures} FROM extra "
         f"   WHERE shares <> 0 "
@@ -420,19 +477,14 @@ def _ranked_query(
         f" WHERE rank <= {limit_param}"
         f"), figures AS ("
         # The figures of winners read from P: their P row plus their slivers.
-        f" SELECT w.idx, w.rank, w.contributor, "
-        f"  coalesce(w.shares, coalesce(r.shares, 0) + coalesce(d.shares, 0)) AS shares, "
-        f"  coalesce(w.clicks, coalesce(r.clicks, 0) + coalesce(d.clicks, 0)) AS clicks, "
-        f"  coalesce(w.reactions, coalesce(r.reactions, 0) + coalesce(d.reactions, 0)) "
-        f"   AS reactions, "
-        f"  coalesce(w.comments, coalesce(r.comments, 0) + coalesce(d.comments, 0)) "
-        f"   AS comments, "
-        f"  coalesce(w.reshares, coalesce(r.reshares, 0) + coalesce(d.reshares, 0)) "
-        f"   AS reshares "
+        f" SELECT w.idx, w.rank, w.contributor, w.shares + coalesce(r.shares, 0) AS shares, "
+        f"  w.clicks + coalesce(r.clicks, 0) AS clicks, "
+        f"  w.reactions + coalesce(r.reactions, 0) AS reactions, "
+        f"  w.comments + coalesce(r.comments, 0) AS comments, "
+        f"  w.reshares + coalesce(r.reshares, 0) AS reshares "
         f" FROM winners w JOIN m AS l ON l.idx = w.idx "
         f" LEFT JOIN contributor_rollups r ON w.read AND {period_row} "
-        f"  AND r.contributor = w.contributor "
-        f" LEFT JOIN delta d ON w.read AND d.idx = w.idx AND d.contributor = w.contributor"
+        f"  AND r.contributor = w.contributor"
         f") "
         f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
         f" {engagement.format('')} AS engagement FROM figures "
