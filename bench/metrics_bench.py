@@ -68,6 +68,11 @@ from chorus_metrics.kpis.repository import snapshot
 from chorus_platform.db import create_pool
 from chorus_platform.migrate import apply_migrations
 
+try:
+    from bench._common import collector_paused
+except ModuleNotFoundError:  # run as a script: bench/ itself is sys.path[0]
+    from _common import collector_paused  # type: ignore[no-redef,import-not-found]
+
 # ruff: noqa: S608  (SQL from constant fragments and integers; values are bound)
 
 log = logging.getLogger("bench.metrics")
@@ -653,7 +658,8 @@ async def main(args: argparse.Namespace) -> None:
                 kpi_pool = await create_pool(args.dsn, args.kpi_schema, min_size=2, max_size=6)
             assert kpi_pool is not None
             try:
-                kpi = await kpi_latency(args, kpi_pool, run)
+                with collector_paused():  # this process's own pauses are not query time
+                    kpi = await kpi_latency(args, kpi_pool, run)
             finally:
                 if kpi_pool is not pool:
                     await kpi_pool.close()

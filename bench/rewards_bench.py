@@ -87,9 +87,13 @@ from chorus_rewards.tenants import SettingsCache
 from redis.asyncio import Redis
 
 try:
-    from bench._common import format_table, percentile
+    from bench._common import collector_paused, format_table, percentile
 except ModuleNotFoundError:  # run as a script: bench/ itself is sys.path[0]
-    from _common import format_table, percentile  # type: ignore[no-redef,import-not-found]
+    from _common import (  # type: ignore[no-redef,import-not-found]
+        collector_paused,
+        format_table,
+        percentile,
+    )
 
 TARGET_THROUGHPUT = 10_000
 TARGET_FRESHNESS_P99 = 1.0
@@ -791,12 +795,14 @@ async def run(args: argparse.Namespace) -> int:
                 await ensure_topics(args.bootstrap, topics + [f"{t}.dlq" for t in topics], 3)
                 async with service_process(args, env, prefix, consume=True) as service:
                     print(f"freshness at {rate:,.0f} events/s ...", flush=True)
-                    found = await freshness(args, env, prefix, service, rate)
+                    with collector_paused():  # the prober's own pauses are not staleness
+                        found = await freshness(args, env, prefix, service, rate)
                     results["freshness"].append(found)
         if "reads" in phases:
             # Reads alone: this service process consumes nothing.
             async with service_process(args, env, env.prefix, consume=False) as service:
-                results["reads"] = await reads(args, env, service)
+                with collector_paused():
+                    results["reads"] = await reads(args, env, service)
     finally:
         await cleanup(args, env, database)
     print(json.dumps(results, default=str))  # the raw figures, whatever happens to the table
