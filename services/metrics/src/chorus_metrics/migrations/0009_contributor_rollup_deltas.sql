@@ -6,11 +6,11 @@
 -- share triggers append one delta row per changed share to contributor_rollup_deltas
 -- (no index: a cheap append, in the writer's transaction, so effectively-once holds),
 -- and fold_contributor_rollups() deletes the pending deltas and applies them in ONE
--- grouped upsert, in the same transaction. A fold every second or so (the flusher,
--- aggregation/rollup_fold.py) merges every click an advocate got since the last one
--- into one row write per (period, scope). share_rollups stay maintained inline.
+-- grouped upsert, in the same transaction. A fold every 2 s (its own worker,
+-- aggregation/rollup_fold.py) writes each (period, scope, contributor) row once however
+-- many clicks it got meanwhile. share_rollups stay maintained inline.
 --
--- Reads of contributor_rollups see what was folded: the deltas of the last ~second
+-- Reads of contributor_rollups see what was folded: the deltas since the last fold
 -- are not in the rankings yet. Tests and benches call the fold before reading.
 --
 -- Nothing to backfill: contributor_rollups is current when this applies, the delta
