@@ -52,6 +52,7 @@ from chorus_events.contracts import CLICK_RECORDED, ClickRecorded
 from chorus_events.envelope import encode
 from chorus_events.workers import EVENTS_MIGRATIONS
 from chorus_metrics.aggregation.flusher import Flusher
+from chorus_metrics.aggregation.rollup_fold import RollupFolder, fold_rollups
 from chorus_metrics.app import MIGRATIONS
 from chorus_metrics.consumers import on_engagement
 from chorus_metrics.kpis import service as kpis
@@ -65,6 +66,7 @@ from chorus_metrics.kpis.query import (
     share_filters,
 )
 from chorus_metrics.kpis.repository import snapshot
+from chorus_metrics.settings import MetricsSettings
 from chorus_platform.db import create_pool
 from chorus_platform.migrate import apply_migrations
 
@@ -170,6 +172,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     await ensure_topics(args.bootstrap, [topic, topic + ".dlq"], args.partitions)
     async with pool.acquire() as conn:
         await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
+        # Seeding's rollups are folded before the clock starts (0009), as its triggers were.
+        await fold_rollups(conn)
     produce_s = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, args.shares)
     log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
 
@@ -195,6 +199,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         ),
     )
     flusher = Flusher(pool, min_interval=1.0, poll_interval=0.05, limit=2000)
+    # The service's default fold interval (contributor rankings, 0009).
+    folder = RollupFolder(pool, interval=MetricsSettings().rollup_fold_interval)
     # The bench's own progress polls run on one connection held apart, whose backend's
     # CPU is left out of the service's (they count a growing table 20 times a second).
     poll = await pool.acquire()
@@ -203,6 +209,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     cpu_started = time.process_time()
     await runner.start()
     await flusher.start()
+    await folder.start()
     deadline = time.monotonic() + args.timeout
     try:
         while True:
@@ -213,10 +220,16 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
                 "AND dirty_since IS NOT NULL",
                 tenant,
             )
-            if judged >= args.clicks and dirty == 0:
+            # Since 0009 contributor rankings are folded from deltas: done when none is left.
+            unfolded = await poll.fetchval(
+                "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
+            )
+            if judged >= args.clicks and dirty == 0 and unfolded == 0:
                 break
             if time.monotonic() > deadline or runner.failure:
-                raise RuntimeError(f"ingestion stalled: {judged} judged, {dirty} dirty")
+                raise RuntimeError(
+                    f"ingestion stalled: {judged} judged, {dirty} dirty, {unfolded} unfolded"
+                )
             await asyncio.sleep(0.05)
         done = time.perf_counter()
         cpu = time.process_time() - cpu_started
@@ -224,6 +237,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         server_cpu = sum(t - backends.get(pid, 0.0) for pid, t in after.items() if pid != poll_pid)
     finally:
         await pool.release(poll)
+        await folder.stop()
         await flusher.stop()
         await runner.stop()
     seconds = done - first_batch[0]
@@ -399,6 +413,7 @@ async def load_kpi_tenant(pool: asyncpg.Pool, tenant: str, shares: int, engageme
             shares,
             advocates,
         )
+        await fold_rollups(conn)
         log.info("shares and rollups loaded at %.1fs", time.perf_counter() - started)
         for table in ("shares", "share_rollups", "contributor_rollups", "clicks", "reported"):
             await conn.execute(f"VACUUM ANALYZE {table}")

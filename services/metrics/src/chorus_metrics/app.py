@@ -9,6 +9,7 @@ from chorus_platform.migrate import MigrationSet
 from chorus_metrics import consumers
 from chorus_metrics.admin.api import router as admin_router
 from chorus_metrics.aggregation.flusher import flusher
+from chorus_metrics.aggregation.rollup_fold import rollup_folder
 from chorus_metrics.connectors.poller import linkedin_poller
 from chorus_metrics.kpis.api import router as kpis_router
 from chorus_metrics.reach.api import router as reach_router
@@ -35,6 +36,8 @@ def build_workers(settings: MetricsSettings) -> list[WorkerFactory]:
         ]
     if settings.flusher_enabled:
         workers.append(flusher(settings))
+    # Always: the contributor rankings are only current once their deltas are folded.
+    workers.append(rollup_folder(settings))
     if settings.linkedin_analytics_enabled:
         workers.append(linkedin_poller(settings))
     if settings.outbox_relay_enabled:

@@ -22,6 +22,8 @@ class MetricsSettings(ServiceSettings):
     """At most one `engagement.updated` per share per this many seconds."""
     flush_poll_interval: float = Field(default=0.2, gt=0)
     flush_batch_size: int = Field(default=500, ge=1)
+    rollup_fold_interval: float = Field(default=2.0, gt=0)
+    """Contributor rankings (top contributors) lag ingestion by up to about this long."""
 
     # --- KPIs -----------------------------------------------------------------
     default_time_zone: str = "UTC"

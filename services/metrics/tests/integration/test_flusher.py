@@ -13,6 +13,7 @@ from typing import Any
 from chorus_devstack.waiting import eventually
 from chorus_events.contracts import CLICK_RECORDED, SHARE_POSTED
 from chorus_metrics.aggregation.flusher import flush_once
+from chorus_metrics.aggregation.rollup_fold import fold_rollups
 from chorus_metrics.ingest.model import Changes
 from chorus_metrics.ingest.repository import apply_changes
 
@@ -101,7 +102,9 @@ async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
         tenant,
     )
     assert [tuple(r) for r in rollups] == [tuple(r) for r in from_shares]
-    # So do the ranked contributor rollups, in every scope.
+    # So do the ranked contributor rollups, in every scope, once their deltas are folded.
+    async with metrics.pool.acquire() as conn:
+        await fold_rollups(conn)
     ranked = await metrics.pool.fetch(
         "SELECT grain, kind, scope, contributor, sum(shares), sum(clicks), sum(engagement) "
         "FROM contributor_rollups WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4 "

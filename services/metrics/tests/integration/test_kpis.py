@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from chorus_metrics.aggregation.rollup_fold import fold_rollups
 from chorus_metrics.kpis import repository as kpi_repository
 
 from .conftest import Metrics
@@ -35,8 +36,11 @@ async def data(metrics: Metrics) -> DataSet:
     generated = generate("t-kpi-" + secrets.token_hex(5))
     assert len(generated.shares) >= 10_000
     assert len(generated.clicks) + len(generated.reported) >= 100_000
-    async with metrics.pool.acquire() as conn, conn.transaction():
-        await load(conn, generated)
+    async with metrics.pool.acquire() as conn:
+        async with conn.transaction():
+            await load(conn, generated)
+        # The contributor rankings are read once the load's deltas are folded.
+        await fold_rollups(conn)
     return generated
 
 

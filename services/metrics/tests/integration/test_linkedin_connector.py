@@ -39,7 +39,8 @@ def test_entity_encoding() -> None:
 def test_off_by_default() -> None:
     settings = MetricsSettings()
     assert settings.linkedin_analytics_enabled is False
-    assert len(build_spec(settings).workers) == 5  # 3 consumers, flusher, relay: no poller
+    # 3 consumers, flusher, rollup fold, relay: no poller
+    assert len(build_spec(settings).workers) == 6
 
 
 async def test_fetch_returns_running_totals() -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from chorus_platform import packed
 
 from chorus_metrics.fraud.judge import Click, PastClick, Verdict
 
@@ -42,17 +43,14 @@ async def visitor_history(
         return []
     rows = await conn.fetch(
         "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix "
-        "FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) "
-        "  AS q(share_id, visitor_hash, t_from, t_to) "
+        "FROM (SELECT r->>0 AS share_id, r->>1 AS visitor_hash, (r->>2)::timestamptz AS t_from, "
+        "  (r->>3)::timestamptz AS t_to FROM jsonb_array_elements($2::text::jsonb) AS r) AS q "
         "JOIN clicks c ON c.tenant_id = $1 AND c.share_id = q.share_id "
         "  AND c.visitor_hash = q.visitor_hash AND c.occurred_at > q.t_from "
         "  AND c.occurred_at < q.t_to "
         "WHERE c.status = 'valid'",
         tenant,
-        [p[0] for p in probes],
-        [p[1] for p in probes],
-        [p[2] for p in probes],
-        [p[3] for p in probes],
+        packed.rows(probes),
     )
     return [
         PastClick(
@@ -73,17 +71,14 @@ async def prefix_history(
     rows = await conn.fetch(
         "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix, "
         "  c.status = 'valid' AS valid "
-        "FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) "
-        "  AS q(share_id, ip_prefix, t_from, t_to) "
+        "FROM (SELECT r->>0 AS share_id, r->>1 AS ip_prefix, (r->>2)::timestamptz AS t_from, "
+        "  (r->>3)::timestamptz AS t_to FROM jsonb_array_elements($2::text::jsonb) AS r) AS q "
         "JOIN clicks c ON c.tenant_id = $1 AND c.share_id = q.share_id "
         "  AND c.ip_prefix = q.ip_prefix AND c.occurred_at > q.t_from "
         "  AND c.occurred_at < q.t_to "
         "WHERE c.status <> 'pending'",
         tenant,
-        [p[0] for p in probes],
-        [p[1] for p in probes],
-        [p[2] for p in probes],
-        [p[3] for p in probes],
+        packed.rows(probes),
     )
     return [
         PastClick(
@@ -107,21 +102,29 @@ async def insert(
     """Insert clicks with (status, reason); return the ids actually inserted (new ones)."""
     if not clicks:
         return set()
+    # One packed JSON parameter (chorus_platform.packed): asyncpg would encode eight
+    # typed arrays element by element.
     rows = await conn.fetch(
         "INSERT INTO clicks (tenant_id, click_id, share_id, occurred_at, visitor_hash, "
         "  ip_prefix, user_agent, status, reason) "
-        "SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::text[], "
-        "  $6::text[], $7::text[], $8::text[], $9::text[]) "
+        "SELECT $1, (r->>0)::uuid, r->>1, (r->>2)::timestamptz, r->>3, r->>4, r->>5, r->>6, "
+        "  r->>7 "
+        "FROM jsonb_array_elements($2::text::jsonb) AS r "
         "ON CONFLICT (tenant_id, click_id) DO NOTHING RETURNING click_id",
         tenant,
-        [c.click_id for c in clicks],
-        [c.share_id for c in clicks],
-        [c.occurred_at for c in clicks],
-        [c.visitor_hash for c in clicks],
-        [c.ip_prefix for c in clicks],
-        [c.user_agent for c in clicks],
-        [s[0] for s in statuses],
-        [s[1] for s in statuses],
+        packed.rows(
+            (
+                c.click_id,
+                c.share_id,
+                c.occurred_at,
+                c.visitor_hash,
+                c.ip_prefix,
+                c.user_agent,
+                status,
+                reason,
+            )
+            for c, (status, reason) in zip(clicks, statuses, strict=True)
+        ),
     )
     return {r["click_id"] for r in rows}
 

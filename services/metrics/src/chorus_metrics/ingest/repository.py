@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 
 import asyncpg
+from chorus_platform import packed
 from pydantic import ValidationError
 
 from chorus_metrics.fraud.rules import FraudRules
@@ -59,11 +59,17 @@ async def apply_changes(conn: asyncpg.Connection, changes: Changes) -> None:
     """Add `changes` to the shares' totals and mark them dirty for the flusher."""
     if not changes:
         return
-    items = sorted(changes.items())
     # The totals update touches no indexed column of `shares` (HOT); the dirty mark
     # lives in `share_emissions`, upserted for exactly the shares updated, in key order.
+    # The rows travel as one packed JSON parameter (chorus_platform.packed), in key order.
     await conn.execute(
-        "WITH updated AS ("
+        "WITH d AS ("
+        " SELECT r->>0 AS tenant_id, r->>1 AS share_id, (r->>2)::bigint AS clicks, "
+        "  (r->>3)::bigint AS reactions, (r->>4)::bigint AS comments, "
+        "  (r->>5)::bigint AS reshares, (r->>6)::bigint AS impressions, "
+        "  (r->>7)::boolean AS imp_reported, r->8 AS rejected "
+        " FROM jsonb_array_elements($1::text::jsonb) AS r), "
+        "updated AS ("
         "UPDATE shares s SET clicks = s.clicks + d.clicks, "
         " reactions = greatest(s.reactions + d.reactions, 0), "
         " comments = greatest(s.comments + d.comments, 0), "
@@ -71,26 +77,27 @@ async def apply_changes(conn: asyncpg.Connection, changes: Changes) -> None:
         " impressions = greatest(s.impressions + d.impressions, 0), "
         " impressions_reported = s.impressions_reported OR d.imp_reported, "
         " rejected = CASE WHEN d.rejected = '{}' THEN s.rejected "
-        "   ELSE add_counts(s.rejected, d.rejected::jsonb) END "
-        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], "
-        " $6::bigint[], $7::bigint[], $8::boolean[], $9::text[]) "
-        " AS d(tenant_id, share_id, clicks, reactions, comments, reshares, impressions, "
-        "      imp_reported, rejected) "
-        "WHERE s.tenant_id = d.tenant_id AND s.share_id = d.share_id "
+        "   ELSE add_counts(s.rejected, d.rejected) END "
+        "FROM d WHERE s.tenant_id = d.tenant_id AND s.share_id = d.share_id "
         "RETURNING s.tenant_id, s.share_id) "
         "INSERT INTO share_emissions AS e (tenant_id, share_id, dirty_since) "
         "SELECT tenant_id, share_id, clock_timestamp() FROM updated ORDER BY 1, 2 "
         "ON CONFLICT (tenant_id, share_id) DO UPDATE SET dirty_since = excluded.dirty_since "
         "WHERE e.dirty_since IS NULL",
-        [k[0] for k, _ in items],
-        [k[1] for k, _ in items],
-        [c.clicks for _, c in items],
-        [c.reactions for _, c in items],
-        [c.comments for _, c in items],
-        [c.reshares for _, c in items],
-        [c.impressions for _, c in items],
-        [c.impressions_reported for _, c in items],
-        [json.dumps(dict(c.rejected)) if c.rejected else "{}" for _, c in items],
+        packed.rows(
+            (
+                tenant,
+                share,
+                c.clicks,
+                c.reactions,
+                c.comments,
+                c.reshares,
+                c.impressions,
+                c.impressions_reported,
+                c.rejected,
+            )
+            for (tenant, share), c in sorted(changes.items())
+        ),
     )
 
 

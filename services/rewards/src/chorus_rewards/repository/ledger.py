@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from chorus_platform.packed import rows
 
 from chorus_rewards.accrual import CapKey, LedgerEntry, ShareProgress
 from chorus_rewards.repository.arrays import int_array, text_array
-from chorus_rewards.repository.packed import rows
 from chorus_rewards.rules import Action
 
 Advocate = tuple[str, str]

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from chorus_platform.packed import rows
 
 from chorus_rewards.accrual import EARNING_KINDS
-from chorus_rewards.repository.packed import rows
 from chorus_rewards.standings import SLOTS, Standing, to_ms
 
 StandingKey = tuple[str, str, str]

@@ -11,7 +11,8 @@ Conventions for statements that take `rows(...)`: the FROM item is
 codec would encode the string again; written out, not formatted in), each row is
 a JSON array in column order, NULL is `null`, aware datetimes become RFC 3339 with
 their offset (exact to the microsecond; cast with `::timestamptz`), text arrays
-travel as Postgres array literals (`arrays.text_array`, cast with `::text[]`).
+travel as Postgres array literals (e.g. rewards' `repository/arrays.text_array`, cast
+with `::text[]`).
 """
 
 from __future__ import annotations
