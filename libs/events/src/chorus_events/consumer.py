@@ -357,10 +357,7 @@ class ConsumerRunner:
             )
             if not fetched:
                 break
-            for tp, records in fetched.items():
-                if records:
-                    messages.extend(records)
-                    runs.append(_Run(tp, records[0].offset, records[-1].offset, len(records)))
+            _collect(fetched, messages, runs)
         return messages, runs
 
     async def _fetch(self) -> _Fetched:
@@ -384,10 +381,7 @@ class ConsumerRunner:
         arrived = await self._consumer.getmany(timeout_ms=0, max_records=room)
         messages: list[Message] = []
         runs: list[_Run] = []
-        for tp, records in arrived.items():
-            if records:
-                messages.extend(records)
-                runs.append(_Run(tp, records[0].offset, records[-1].offset, len(records)))
+        _collect(arrived, messages, runs)
         if not messages:
             return fetched
         more = self._decoded(messages, runs)
@@ -720,6 +714,16 @@ SELECT coalesce(array_agg(event_id), '{}') FROM applied
 
 class _AppliedBefore(Exception):
     """The batch holds an event this group already applied: retry it skipping those."""
+
+
+def _collect(
+    fetched: dict[TopicPartition, list[Message]], messages: list[Message], runs: list[_Run]
+) -> None:
+    """Append a `getmany` result to `messages`, and a run per partition to `runs`."""
+    for tp, records in fetched.items():
+        if records:
+            messages.extend(records)
+            runs.append(_Run(tp, records[0].offset, records[-1].offset, len(records)))
 
 
 @dataclass(frozen=True, slots=True)

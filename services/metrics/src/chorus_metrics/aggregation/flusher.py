@@ -11,15 +11,13 @@ flushers claim disjoint shares (SKIP LOCKED).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
 
 import asyncpg
 from chorus_events.contracts import ENGAGEMENT_UPDATED
 from chorus_events.outbox import append_events
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
+from chorus_platform.periodic import PeriodicWorker
 
 from chorus_metrics.aggregation import repository
 from chorus_metrics.aggregation.events import build
@@ -47,48 +45,20 @@ async def flush_once(pool: asyncpg.Pool, *, min_interval: float, limit: int) -> 
     return len(rows)
 
 
-class Flusher:
-    """Background worker (see chorus_platform.app.Worker)."""
+class Flusher(PeriodicWorker):
+    """Background worker: flushes until fewer than `limit` shares were due, then waits."""
 
     def __init__(
         self, pool: asyncpg.Pool, *, min_interval: float, poll_interval: float, limit: int
     ) -> None:
+        super().__init__(name="metrics-flusher", interval=poll_interval)
         self.pool = pool
         self.min_interval = min_interval
-        self.poll_interval = poll_interval
         self.limit = limit
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="metrics-flusher")
-
-    async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        backoff = self.poll_interval
-        while not self._stopping.is_set():
-            try:
-                claimed = await flush_once(
-                    self.pool, min_interval=self.min_interval, limit=self.limit
-                )
-                backoff = self.poll_interval
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("flush failed, retrying in %.1fs: %s", backoff, exc)
-                await self._pause(backoff * (0.5 + random.random()))
-                backoff = min(backoff * 2, 10.0)
-                continue
-            if claimed < self.limit:
-                await self._pause(self.poll_interval)
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+    async def step(self) -> bool:
+        claimed = await flush_once(self.pool, min_interval=self.min_interval, limit=self.limit)
+        return claimed >= self.limit
 
 
 def flusher(settings: MetricsSettings) -> WorkerFactory:
