@@ -31,6 +31,15 @@ def test_one_key_always_maps_to_the_same_lane_and_lanes_are_used_evenly() -> Non
         TimeoutError(),
         asyncpg.CannotConnectNowError("starting up"),
         asyncpg.AdminShutdownError("shutdown"),
+        asyncpg.CrashShutdownError("crash"),
+        asyncpg.TooManyConnectionsError("too many"),
+        asyncpg.DiskFullError("disk full"),
+        asyncpg.ConnectionDoesNotExistError("closed in the middle of operation"),
+        asyncpg.InterfaceError("connection is closed"),
+        # A pooled connection cut off mid-operation by a PostgreSQL restart.
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
         asyncpg.SerializationError("retry"),
         KafkaConnectionError(),
         UnknownTopicOrPartitionError(),  # retriable in Kafka's own classification
