@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from chorus_platform.failures import INFRASTRUCTURE_FAILURES
 
 
 class RejectEvent(Exception):
@@ -20,30 +16,9 @@ class RejectEvent(Exception):
 
 
 _TRANSIENT: tuple[type[BaseException], ...] = (
-    OSError,  # includes ConnectionError: the database or broker went away
-    asyncio.TimeoutError,
-    # PostgreSQL by SQLSTATE class: 08 connection, 53 resources (disk full, out of
-    # memory, too many connections), 58 I/O; from 40 and 57 only what a retry cures.
-    asyncpg.PostgresConnectionError,
-    asyncpg.InsufficientResourcesError,
-    asyncpg.PostgresSystemError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.LockNotAvailableError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.CannotConnectNowError,
-    # The client side of a connection the server dropped: "connection closed"
-    # (InterfaceError), or a pooled connection whose last operation the drop cut
-    # short, whose next one fails with "cannot switch to state ...; another
-    # operation is in progress" (InternalClientError). Seen while PostgreSQL
-    # restarted; counted as data, it dead-lettered a valid event.
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
+    *INFRASTRUCTURE_FAILURES,
     KafkaConnectionError,
     KafkaTimeoutError,
-    RedisConnectionError,
-    RedisTimeoutError,
 )
 
 

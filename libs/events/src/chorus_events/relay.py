@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
+from chorus_platform.failures import report_loop_failure
 from chorus_platform.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -196,8 +197,8 @@ class OutboxRelay:
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await lost.wait()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.debug("outbox listener unavailable (%s); polling covers it", exc)
+            except Exception as exc:
+                log.debug("outbox listener unavailable (%r); polling covers it", exc)
             finally:
                 if conn is not None and not conn.is_closed():
                     await conn.close()
@@ -221,6 +222,8 @@ class OutboxRelay:
                 assert row is not None
                 OUTBOX_BACKLOG.labels(self.schema).set(row["backlog"])
                 OUTBOX_OLDEST_AGE.labels(self.schema).set(float(row["age"] or 0.0))
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.debug("outbox metrics unavailable: %s", exc)
+            except Exception as exc:
+                report_loop_failure(
+                    log, "outbox metrics and purge", exc, self.config.metrics_interval
+                )
             await asyncio.sleep(self.config.metrics_interval)

@@ -26,7 +26,7 @@ from typing import Final
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError
+from chorus_platform.failures import report_loop_failure
 from chorus_platform.metrics import TRACKING_PURGED
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,8 @@ class TrackingPurger:
                 return
             try:
                 await self.purge_once()
-            except (KafkaError, OSError, asyncpg.PostgresError, RuntimeError) as exc:
+            except Exception as exc:
                 # Nothing is lost by skipping a pass: the rows wait for the next one.
-                log.warning("tracking purge of %s skipped: %r", self.group, exc)
+                report_loop_failure(
+                    log, f"tracking purge of {self.group}", exc, self.retention.interval
+                )

@@ -2,9 +2,10 @@
 
 One shared way for the service loops that tick against PostgreSQL (the metrics
 flusher, the contributor-rollup fold): start and stop through an event, so stop()
-returns as soon as the current step ends; a step that fails on the database or the
-network is logged and retried after a capped exponential backoff with jitter, so
-replicas that failed together do not retry in lockstep.
+returns as soon as the current step ends; a step that fails is logged
+(`chorus_platform.failures`) and retried after a capped exponential backoff with
+jitter, so replicas that failed together do not retry in lockstep. Whatever it
+failed on, the loop goes on: only stop() ends it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import contextlib
 import logging
 import random
 
-import asyncpg
+from chorus_platform.failures import report_loop_failure
 
 log = logging.getLogger(__name__)
 BACKOFF_MAX = 10.0
-RETRIED: tuple[type[BaseException], ...] = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class PeriodicWorker:
@@ -49,8 +49,8 @@ class PeriodicWorker:
             try:
                 more = await self.step()
                 backoff = self.interval
-            except RETRIED as exc:
-                log.warning("%s failed, retrying in %.1fs: %s", self.name, backoff, exc)
+            except Exception as exc:
+                report_loop_failure(log, self.name, exc, backoff)
                 await self._pause(backoff * (0.5 + random.random()))
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue

@@ -18,6 +18,7 @@ import httpx
 from chorus_events.contracts import ENGAGEMENT_REPORTED
 from chorus_events.outbox import append_events
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
+from chorus_platform.failures import report_loop_failure
 
 from chorus_metrics.connectors.base import AnalyticsConnector, ConnectorError, TrackedPost
 from chorus_metrics.connectors.linkedin import LinkedInMemberAnalytics
@@ -73,8 +74,10 @@ class ConnectorPoller:
         while not self._stopping.is_set():
             try:
                 await self.poll_once()
-            except (ConnectorError, OSError, asyncpg.PostgresError) as exc:
+            except ConnectorError as exc:
                 log.warning("%s poll failed: %s", self.connector.source, exc)
+            except Exception as exc:
+                report_loop_failure(log, f"{self.connector.source} poll", exc, self.interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.interval)
 
