@@ -4,8 +4,9 @@ One run, in a throwaway database `chorus_bench_<random>` (dropped at the end) an
 a throwaway tenant:
 
 1. start the sharing service as the local launcher does (`--workers` processes,
-   default `CHORUS_SHARING_WORKERS` or 1; several each on its own SO_REUSEPORT
-   socket; loopback, free port) and wait until every worker accepts connections;
+   default `CHORUS_SHARING_WORKERS` or the launcher's default, 2; several each on its
+   own SO_REUSEPORT socket; loopback, free port) and wait until every worker accepts
+   connections;
    publish one approved content item to `content.approved` and create `--links`
    shares through `POST /v1/shares` — each with its tracked link;
 2. for each click durability option (`--modes`, default both: `kafka` = produce
@@ -28,7 +29,7 @@ Latency is measured by the load generator from writing the request to having
 read the whole response, on the same two cores as the service, Kafka and
 PostgreSQL: a conservative figure.
 
-    .venv/bin/python bench/sharing_redirect.py [--workers 1] [--links 100] [--connections 32]
+    .venv/bin/python bench/sharing_redirect.py [--workers 2] [--links 100] [--connections 32]
         [--requests 40000] [--seconds 20] [--warmup 2000] [--modes kafka,outbox]
 
 Endpoints default to $CHORUS_DATABASE_URL / $CHORUS_KAFKA_BOOTSTRAP /

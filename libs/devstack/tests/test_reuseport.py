@@ -75,10 +75,10 @@ def _pids_serving(port: int, connections: int) -> set[str]:
 
 
 @pytest.mark.unit
-def test_workers_setting_defaults_to_one_process() -> None:
-    assert service_workers("sharing", {}) == 1
+def test_workers_setting_defaults_to_one_process_two_for_sharing() -> None:
+    assert service_workers("sharing", {}) == 2  # the public redirect's default
     assert service_workers("gateway", {}) == 1
-    assert service_workers("sharing", {"CHORUS_SHARING_WORKERS": "2"}) == 2
+    assert service_workers("sharing", {"CHORUS_SHARING_WORKERS": "1"}) == 1
     with pytest.raises(ValueError, match="at least 1"):
         service_workers("metrics", {"CHORUS_METRICS_WORKERS": "0"})
 
