@@ -404,6 +404,14 @@ def _ranked_query(
         f"), whole AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
+        # Per bucket without a ranked period, the `limit`-th best figure (a bounded top-N
+        # of integers, no full sort): only its contributors at or above it can rank, so
+        # the window below sorts a few dozen of its rows, not every one (~9,500 for a
+        # partial week of 1-3 days). Ties at the cut are all kept: exact.
+        f"), whole_cut AS MATERIALIZED ("
+        f" SELECT l.idx, (SELECT min(w.d) FROM (SELECT w.d FROM whole w WHERE w.idx = l.idx "
+        f"  AND w.shares <> 0 ORDER BY w.d DESC LIMIT {limit_param}) AS w) AS v "
+        f" FROM m AS l WHERE l.grain IS NULL"
         # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
         f"), floors AS MATERIALIZED ("
         f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
@@ -472,8 +480,9 @@ def _ranked_query(
         f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
         f"  UNION ALL SELECT idx, contributor, v, false, {figures} FROM extra "
         f"   WHERE shares <> 0 "
-        f"  UNION ALL SELECT idx, contributor, d, false, {figures} FROM whole "
-        f"   WHERE shares <> 0) AS c) AS w "
+        f"  UNION ALL SELECT w.idx, w.contributor, w.d, false, {figures} FROM whole w "
+        f"   JOIN whole_cut k ON k.idx = w.idx WHERE w.shares <> 0 AND w.d >= k.v"
+        f"  ) AS c) AS w "
         f" WHERE rank <= {limit_param}"
         f"), figures AS ("
         # The figures of winners read from P: their P row plus their slivers.

@@ -29,6 +29,10 @@ class Grain(StrEnum):
 class Period(StrEnum):
     """Grains of `contributor_rollups` (ranked per period)."""
 
+    DAYS1 = "days1"
+    """The first or last k (1-3) UTC days of a UTC week (0010)."""
+    DAYS2 = "days2"
+    DAYS3 = "days3"
     WEEK = "week"
     MONTH = "month"
     YEAR = "year"
@@ -172,7 +176,8 @@ _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 def ranked(start: datetime, end: datetime) -> Ranked | None:
     """[start, end) as one UTC week, month or year whose nearest boundaries to both
     edges are one period apart, ± the slivers to the true edges (small: see
-    `_MAX_SLIVERS`), each cut into rollup pieces. None when no period is that close."""
+    `_MAX_SLIVERS`), each cut into rollup pieces; else as a week's first or last 1-3
+    days (`_week_edge`). None when no period is that close."""
     if end <= start:
         return None
     for grain in (Period.WEEK, Period.MONTH, Period.YEAR):
@@ -181,11 +186,33 @@ def ranked(start: datetime, end: datetime) -> Ranked | None:
             continue
         allowed = max((near_end - near_start) * _MAX_SLIVERS[grain], _MIN_SLIVERS_ALLOWED)
         if abs(start - near_start) + abs(end - near_end) > allowed:
-            return None
-        slivers: list[Piece] = []
-        for lo, hi, sign in ((start, near_start, 1), (near_start, start, -1),
-                             (near_end, end, 1), (end, near_end, -1)):  # fmt: skip
-            if lo < hi:
-                slivers += [Piece(p.grain, p.start, p.end, p.sign * sign) for p in pieces(lo, hi)]
-        return Ranked(grain, near_start, slivers)
-    return None
+            break
+        return Ranked(grain, near_start, _slivers(start, near_start, end, near_end))
+    return _week_edge(start, end)
+
+
+_WEEK_EDGE = {1: Period.DAYS1, 2: Period.DAYS2, 3: Period.DAYS3}
+
+
+def _week_edge(start: datetime, end: datetime) -> Ranked | None:
+    """[start, end) as the first or last 1-3 UTC days of a UTC week (a report's partial
+    first or last week), ± the hours to its nearest UTC midnights (raw slivers, under
+    12 h each). None when it is not such a run."""
+    near_start, near_end = _nearest_day(start), _nearest_day(end)
+    grain = _WEEK_EDGE.get((near_end - near_start) // DAY)
+    if grain is None or (near_end - near_start) % DAY:
+        return None
+    if near_start.weekday() != 0 and near_end.weekday() != 0:
+        return None  # neither the week's first days nor its last
+    return Ranked(grain, near_start, _slivers(start, near_start, end, near_end))
+
+
+def _slivers(start: datetime, near_start: datetime, end: datetime,
+             near_end: datetime) -> list[Piece]:  # fmt: skip
+    """Signed rollup pieces from [near_start, near_end) to [start, end)."""
+    out: list[Piece] = []
+    for lo, hi, sign in ((start, near_start, 1), (near_start, start, -1),
+                         (near_end, end, 1), (end, near_end, -1)):  # fmt: skip
+        if lo < hi:
+            out += [Piece(p.grain, p.start, p.end, p.sign * sign) for p in pieces(lo, hi)]
+    return out
