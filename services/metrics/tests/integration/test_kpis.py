@@ -116,8 +116,11 @@ async def test_top_contributors(
     [
         (Filters("America/New_York", "month"), "shares", "advocate"),
         (Filters("Europe/Berlin", "week"), "engagement", "advocate"),
-        (Filters("Europe/Berlin", "week", date(2026, 1, 2), date(2026, 3, 16)), "shares",
-         "advocate"),
+        (
+            Filters("Europe/Berlin", "week", date(2026, 1, 2), date(2026, 3, 16)),
+            "shares",
+            "advocate",
+        ),
         (Filters("UTC", "none", date(2026, 2, 3), date(2026, 3, 1)), "engagement", "team"),
         (
             Filters("UTC", "none", date(2026, 1, 1), date(2026, 12, 31), network="x"),
