@@ -101,7 +101,8 @@ async def top_contributors(
 ) -> list[asyncpg.Record]:
     """Per bucket, contributors ranked by shares or engagement.
 
-    A bucket that is about one UTC week, month or year reads that period's ranked
+    A bucket that is about one UTC week, month or year, or the first or last 1-3 UTC
+    days of a week (a partial week, 0010), reads that period's ranked
     `contributor_rollups` plus its slivers; any other sums `share_rollups` (UTC days
     and months) and raw shares at the edges (see `rollup.py`); both in one query
     (`_ranked_query`). Campaign and advocate filters, and team filters with buckets
@@ -117,7 +118,7 @@ async def top_contributors(
     scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
         period_ = ranked(lo, hi, four_days_as_run=by_team or order != "engagement")
-        # Weeks and months are ranked unfiltered only (see 0006).
+        # Week-edge runs, weeks and months are ranked unfiltered only (0006, 0010).
         if period_ is None or (period_.grain is not Period.YEAR and scope):
             period_ = unranked(lo, hi)
         buckets.append((bucket, lo, hi, period_))
