@@ -98,6 +98,13 @@ def _by(rows: list[dict[str, Any]], *keys: str) -> dict[Any, dict[str, Any]]:
          "advocate"),
         (Filters("Pacific/Chatham", "week", date(2026, 2, 1), date(2026, 3, 4)), "engagement",
          "team"),
+        # Partial weeks of 5-6 days: the week less a run of its first or last days.
+        (Filters("Europe/Berlin", "week", date(2026, 1, 7), date(2026, 3, 21)), "shares",
+         "advocate"),
+        (Filters("America/New_York", "week", date(2026, 1, 6), date(2026, 3, 13)), "engagement",
+         "advocate"),
+        (Filters("Asia/Kolkata", "week", date(2026, 1, 7), date(2026, 3, 13)), "engagement",
+         "team"),
         (Filters("Europe/Berlin", "day", date(2026, 3, 27), date(2026, 3, 31)), "engagement",
          "advocate"),
     ],
@@ -119,6 +126,11 @@ async def test_top_contributors(
         (
             Filters("Europe/Berlin", "week", date(2026, 1, 2), date(2026, 3, 16)),
             "shares",
+            "advocate",
+        ),
+        (
+            Filters("America/New_York", "week", date(2026, 1, 6), date(2026, 3, 13)),
+            "engagement",
             "advocate",
         ),
         (Filters("UTC", "none", date(2026, 2, 3), date(2026, 3, 1)), "engagement", "team"),

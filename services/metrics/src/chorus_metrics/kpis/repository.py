@@ -142,6 +142,7 @@ def _contributions(
     *,
     shared_raw: bool,
     teams: bool,
+    runs: bool = False,
 ) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
     t_from, t_to, sign): one row per rollup row or raw share, with its figures and
@@ -149,6 +150,9 @@ def _contributions(
     `shared_raw`: some raw pieces cover the same range (read it once for all).
     `teams`: whether the rows carry their teams (team rankings); else NULL arrays
     (every row of a few thousand no longer copies an array through each step)."""
+
+    # Spelled as before 0010 when no run is among the pieces: same estimates, same plan.
+    rolled_grains = "p.grain IN ('day', 'month')" if runs else "p.grain <> 'raw'"
 
     def team_ids(alias: str) -> str:
         return f"{alias}.team_ids" if teams else "NULL::text[]"
@@ -201,7 +205,8 @@ def _contributions(
         f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
         f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
         f"  OFFSET 0) AS r "
-        f" WHERE p.grain <> 'raw' "
+        # (Runs taken away from a week are looked up apart, see _ranked_query.)
+        f" WHERE {rolled_grains} "
         f" UNION ALL {raw_rows}"
     )
 
@@ -230,6 +235,7 @@ def _scope(q: KpiQuery, by_team: bool) -> str:
     return network
 
 
+_RUN_GRAINS = (Grain.RUN1, Grain.RUN2, Grain.RUN3)
 # Depth of the first read of a ranked period, per bucket (x limit; teams are few, so
 # their first read is usually all of them); buckets whose reads did not settle their
 # top are read again 8x deeper, up to _MAX_DEPTH rows, then left to the generic path.
@@ -322,9 +328,14 @@ def _ranked_query(
         "w": [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None],
     }
     pieces_of = {name: _bind_pieces(sql, part) for name, part in parts.items()}
+    # Runs taken away from weeks (see run_rows). Only reports with such runs carry their
+    # parts: with none, the statement and its plan are the same as before 0010 (the
+    # parts, even empty, cost ~1 ms per report).
+    has_runs = any(p.grain in _RUN_GRAINS for _, p in parts["p"])
     contributions = {
         name: _contributions(sql, q, tenant, f"p{name}" if name == "w" else name, "idx",
-                             shared_raw=_shared_raw(part), teams=by_team)
+                             shared_raw=_shared_raw(part), teams=by_team,
+                             runs=has_runs and name == "p")
         for name, part in parts.items()
     }  # fmt: skip
     limit_param = sql.bind(limit)
@@ -347,6 +358,31 @@ def _ranked_query(
         "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
     )
     only_row = f"r.contributor = {team}" if team else "true"
+    # Runs taken away from a week (0010; unfiltered, as weeks): their contributors' rows,
+    # looked up for the contributors of `among` (rows read, contributors wanted) instead
+    # of summing the run's days (~2,600 rollup rows a day), or all of them (teams).
+    run_row = (
+        f"x.tenant_id = {tenant} AND x.grain = p.grain AND x.period_start = p.t_from "
+        f"AND x.kind = {kind} AND x.scope = ''"
+    )
+    run_figures = (
+        "p.idx, x.contributor, (p.sign * x.shares)::int, (p.sign * x.clicks)::int, "
+        "(p.sign * x.reactions)::int, (p.sign * x.comments)::int, (p.sign * x.reshares)::int"
+    )
+    runs = "p.grain IN ('days1', 'days2', 'days3')"
+
+    def run_rows(among: str | None, extra: str = "") -> str:
+        if among is None:
+            only_run = f"x.contributor = {team}" if team else "true"
+            return (
+                f" SELECT {run_figures}{extra} FROM p JOIN contributor_rollups x "
+                f" ON {run_row} AND {only_run} WHERE {runs}"
+            )
+        return (
+            f" SELECT {run_figures}{extra} FROM {among} a JOIN p ON p.idx = a.idx AND {runs} "
+            f" JOIN contributor_rollups x ON {run_row} AND x.contributor = a.contributor"
+        )
+
     # Slivers taken away count in delta for the rows read only (see delta), and for
     # the contributors looked up in `looked_rows`. Not for teams: they are few, so
     # their first read is usually all of them, and the split would only cost (their
@@ -358,6 +394,8 @@ def _ranked_query(
         f"  c.reshares FROM contributions c{unnest} WHERE {only} AND c.sign < 0 "
         f"  AND (c.idx, {who}) IN (SELECT idx, contributor FROM wanted)"
     )
+    taken += f" UNION ALL {run_rows('wanted')}" if has_runs else ""
+    delta_runs = f" UNION ALL {run_rows('read' if split else None, ', NULL, NULL')}"
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
@@ -398,6 +436,7 @@ def _ranked_query(
         f"  FROM (SELECT c.idx, {who} AS contributor, c.shares, c.clicks, c.reactions, "
         f"    c.comments, c.reshares, NULL::bigint AS m, NULL::bigint AS m_shares "
         f"   FROM contributions c{unnest} WHERE {only} AND {kept if split else 'true'} "
+        f"   {delta_runs if has_runs else ''}"
         f"   UNION ALL SELECT idx, contributor, 0, 0, 0, 0, 0, figure, shares FROM read"
         f"  ) AS c GROUP BY 1, 2) AS g"
         # Buckets without a ranked period: all of their figures.

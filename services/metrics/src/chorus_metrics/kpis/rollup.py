@@ -24,6 +24,14 @@ class Grain(StrEnum):
     """Read from `shares` by `posted_at`."""
     DAY = "day"
     MONTH = "month"
+    RUN1 = "days1"
+    """A week's first or last 1-3 UTC days, taken away from that week: read from
+    `contributor_rollups` (0010) for the contributors that need it, not summed."""
+    RUN2 = "days2"
+    RUN3 = "days3"
+
+
+_RUNS = {1: Grain.RUN1, 2: Grain.RUN2, 3: Grain.RUN3}
 
 
 class Period(StrEnum):
@@ -110,8 +118,8 @@ def pieces(start: datetime, end: datetime) -> list[Piece]:
 
 def periods(piece: Piece) -> list[Piece]:
     """A rollup piece as one piece per rollup period (day or month) it covers; a raw
-    piece as itself."""
-    if piece.grain is Grain.RAW:
+    piece or a run as itself."""
+    if piece.grain not in (Grain.DAY, Grain.MONTH):
         return [piece]
     out = []
     start = piece.start
@@ -191,8 +199,28 @@ def ranked(start: datetime, end: datetime, *, four_days_as_run: bool = True) -> 
         allowed = max((near_end - near_start) * _MAX_SLIVERS[grain], _MIN_SLIVERS_ALLOWED)
         if abs(start - near_start) + abs(end - near_end) > allowed:
             break
+        if grain is Period.WEEK:
+            return Ranked(grain, near_start, _week_slivers(start, near_start, end, near_end))
         return Ranked(grain, near_start, _slivers(start, near_start, end, near_end))
     return None
+
+
+def _week_slivers(start: datetime, week_start: datetime, end: datetime,
+                  week_end: datetime) -> list[Piece]:  # fmt: skip
+    """The slivers of a week read for [start, end): days the range leaves out at the
+    week's start or end are that run (1-3 days, taken away), ± the hours to the true
+    edge; anything else as `_slivers`."""
+    out: list[Piece] = []
+    day_start, day_end = _nearest_day(start), _nearest_day(end)
+    head = _RUNS.get((day_start - week_start) // DAY) if start > week_start else None
+    tail = _RUNS.get((week_end - day_end) // DAY) if end < week_end else None
+    if head is not None:
+        out.append(Piece(head, week_start, day_start, -1))
+        week_start = day_start
+    if tail is not None:
+        out.append(Piece(tail, day_end, week_end, -1))
+        week_end = day_end
+    return out + _slivers(start, week_start, end, week_end)
 
 
 _WEEK_EDGE = {1: Period.DAYS1, 2: Period.DAYS2, 3: Period.DAYS3}
