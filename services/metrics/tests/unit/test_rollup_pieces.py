@@ -121,23 +121,27 @@ def test_a_berlin_week_is_one_ranked_week_and_two_raw_slivers() -> None:
 
 
 def test_partial_weeks_read_the_runs_at_a_week_s_edges() -> None:
-    """1-3 days at a week's start or end are that run; 4 days its 3-day run and a day;
-    5 days the week less 2 days."""
+    """1-3 days at a week's start or end are that run; 4-6 days the week less the run
+    of the days left out, ± hours."""
     berlin = ZoneInfo("Europe/Berlin")
 
-    def read(first: date, days: int) -> tuple[Period | None, datetime | None]:
+    def read(first: date, days: int) -> tuple[Period | None, datetime | None, list[str]]:
         start = datetime.combine(first, time.min, berlin)
         r = ranked(start, start + timedelta(days=days))
-        return (r.grain, r.start) if r else (None, None)
+        if r is None:
+            return (None, None, [])
+        return (r.grain, r.start, sorted(f"{p.sign:+d}{p.grain.value}" for p in r.slivers))
 
     utc = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
-    assert read(date(2026, 5, 1), 3) == (Period.DAYS3, utc(2026, 5, 1))  # Fri-Sun
-    assert read(date(2026, 3, 29), 1) == (Period.DAYS1, utc(2026, 3, 29))  # Sunday, DST
-    assert read(date(2026, 7, 27), 2) == (Period.DAYS2, utc(2026, 7, 27))  # Mon-Tue
-    assert read(date(2026, 8, 24), 4) == (Period.DAYS3, utc(2026, 8, 24))  # Mon-Thu
-    assert read(date(2026, 10, 1), 4) == (Period.DAYS3, utc(2026, 10, 2))  # Thu-Sun
-    assert read(date(2026, 8, 24), 5) == (Period.WEEK, utc(2026, 8, 24))  # Mon-Fri
-    assert read(date(2026, 5, 5), 3) == (None, None)  # Tue-Thu: no run
-    monday = datetime.combine(date(2026, 8, 24), time.min, berlin)
-    r = ranked(monday, monday + timedelta(days=4), four_days_as_run=False)
-    assert r is not None and (r.grain, r.start) == (Period.WEEK, utc(2026, 8, 24))
+    assert read(date(2026, 5, 1), 3) == (Period.DAYS3, utc(2026, 5, 1), ["+1raw", "-1raw"])
+    assert read(date(2026, 3, 29), 1)[:2] == (Period.DAYS1, utc(2026, 3, 29))  # Sunday, DST
+    assert read(date(2026, 7, 27), 2)[:2] == (Period.DAYS2, utc(2026, 7, 27))  # Mon-Tue
+    # Mon-Thu: the week less its last 3 days; Thu-Sun: less its first 3.
+    assert read(date(2026, 8, 24), 4) == (
+        Period.WEEK, utc(2026, 8, 24), ["+1raw", "-1days3", "-1raw"]
+    )  # fmt: skip
+    assert read(date(2026, 10, 1), 4) == (
+        Period.WEEK, utc(2026, 9, 28), ["+1raw", "-1days3", "-1raw"]
+    )  # fmt: skip
+    assert read(date(2026, 8, 24), 5)[2] == ["+1raw", "-1days2", "-1raw"]  # Mon-Fri
+    assert read(date(2026, 5, 5), 3) == (None, None, [])  # Tue-Thu: no run

@@ -174,22 +174,22 @@ def unranked(start: datetime, end: datetime) -> Ranked:
 # A ranked period is read only when its slivers are small: their contributors' figures
 # are summed, and slivers that take shares away make the period's ranking read deeper
 # (kpis/repository.py). 15% of a month or year (a 28-day "month" is a month less 3
-# days); half a week (a report's partial first or last week of 5-6 days: reading the
-# week's ranking and up to 3 days of slivers beats summing its days), or a zone's
-# offset at both edges of a week (up to 14 h each).
+# days); half a week (a report's partial first or last week of 4-6 days: the week's
+# ranking less the 1-3 day run left out, see `_week_slivers`), or a zone's offset at
+# both edges of a week (up to 14 h each).
 _MAX_SLIVERS = {Period.WEEK: 0.5, Period.MONTH: 0.15, Period.YEAR: 0.15}
 _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 
 
-def ranked(start: datetime, end: datetime, *, four_days_as_run: bool = True) -> Ranked | None:
-    """[start, end) as one UTC week, month or year whose nearest boundaries to both
-    edges are one period apart, ± the slivers to the true edges (small: see
-    `_MAX_SLIVERS`), each cut into rollup pieces; a week's first or last 1-3 days (and
-    4 with `four_days_as_run`) as its run at the week's edge (`_week_edge`). None when
-    no period is that close."""
+def ranked(start: datetime, end: datetime) -> Ranked | None:
+    """[start, end) as the first or last 1-3 UTC days of a UTC week (`_week_edge`), or
+    as one UTC week, month or year whose nearest boundaries to both edges are one
+    period apart, ± the slivers to the true edges (small: see `_MAX_SLIVERS`), each cut
+    into rollup pieces (a week's days left out at its start or end: that run, see
+    `_week_slivers`). None when no period is that close."""
     if end <= start:
         return None
-    edge = _week_edge(start, end, four_days=four_days_as_run)
+    edge = _week_edge(start, end)
     if edge is not None:
         return edge
     for grain in (Period.WEEK, Period.MONTH, Period.YEAR):
@@ -223,35 +223,21 @@ def _week_slivers(start: datetime, week_start: datetime, end: datetime,
     return out + _slivers(start, week_start, end, week_end)
 
 
-_WEEK_EDGE = {1: Period.DAYS1, 2: Period.DAYS2, 3: Period.DAYS3}
+_RUN_PERIODS = {1: Period.DAYS1, 2: Period.DAYS2, 3: Period.DAYS3}
 
 
-def _week_edge(start: datetime, end: datetime, *, four_days: bool) -> Ranked | None:
+def _week_edge(start: datetime, end: datetime) -> Ranked | None:
     """[start, end) as the first or last 1-3 UTC days of a UTC week (a report's partial
     first or last week), ± the hours to its nearest UTC midnights (raw slivers, under
-    12 h each). None when it is not such a run.
-
-    `four_days`: a partial week of 4 days as its edge's 3-day run plus a day, instead of
-    the week less 3 days. Measured on the 10 M bench data set (backend CPU per bucket):
-    ranked by shares, the week less 3 days lowers most of its contributors by the same
-    few shares, so its ranking is read deep (16-34 ms; the run and a day 13-15 ms);
-    teams 17-19 vs 9-10 ms; advocates by engagement, the day added makes many
-    contributors worth a lookup (the run and a day 14-35 ms, the week less 3 days
-    5-35 ms), so they keep the week. Of 5-6 days, the week less 1-2 days is cheaper
-    (10-14 ms vs 13-54 ms)."""
+    12 h each). None when it is not such a run. (4-6 days read the week less the run
+    of the days left out: measured per bucket on the 10 M bench data set, a 4-day
+    partial week as the week less its 3-day run took 5-13 ms of backend CPU in 22 of
+    24 reports, as the 3-day run plus a day 9-36 ms.)"""
     near_start, near_end = _nearest_day(start), _nearest_day(end)
-    days = (near_end - near_start) // DAY
-    if not 1 <= days <= (4 if four_days else 3):
-        return None
-    grain = _WEEK_EDGE[min(days, 3)]
-    if near_start.weekday() == 0:
-        run_start = near_start  # the week's first days
-    elif near_end.weekday() == 0:
-        run_start = near_end - min(days, 3) * DAY  # its last days
-    else:
-        return None
-    run_end = run_start + min(days, 3) * DAY
-    return Ranked(grain, run_start, _slivers(start, run_start, end, run_end))
+    grain = _RUN_PERIODS.get((near_end - near_start) // DAY)
+    if grain is None or (near_start.weekday() != 0 and near_end.weekday() != 0):
+        return None  # not 1-3 days, or neither the week's first days nor its last
+    return Ranked(grain, near_start, _slivers(start, near_start, end, near_end))
 
 
 def _slivers(start: datetime, near_start: datetime, end: datetime,
