@@ -145,3 +145,8 @@ def test_partial_weeks_read_the_runs_at_a_week_s_edges() -> None:
     )  # fmt: skip
     assert read(date(2026, 8, 24), 5)[2] == ["+1raw", "-1days2", "-1raw"]  # Mon-Fri
     assert read(date(2026, 5, 5), 3) == (None, None, [])  # Tue-Thu: no run
+    # Four days as the 3-day run and a day (advocates by shares).
+    monday = datetime.combine(date(2026, 8, 24), time.min, berlin)
+    r = ranked(monday, monday + timedelta(days=4), four_days_as_run=True)
+    assert r is not None and (r.grain, r.start) == (Period.DAYS3, utc(2026, 8, 24))
+    assert sorted(f"{p.sign:+d}{p.grain.value}" for p in r.slivers) == ["+1raw", "+1raw"]

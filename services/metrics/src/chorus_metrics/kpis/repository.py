@@ -117,7 +117,7 @@ async def top_contributors(
     buckets: list[tuple[date | None, datetime, datetime, Ranked]] = []
     scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
-        period_ = ranked(lo, hi)
+        period_ = ranked(lo, hi, four_days_as_run=not by_team and order == "shares")
         # Week-edge runs, weeks and months are ranked unfiltered only (0006, 0010).
         if period_ is None or (period_.grain is not Period.YEAR and scope):
             period_ = unranked(lo, hi)

@@ -181,15 +181,16 @@ _MAX_SLIVERS = {Period.WEEK: 0.5, Period.MONTH: 0.15, Period.YEAR: 0.15}
 _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 
 
-def ranked(start: datetime, end: datetime) -> Ranked | None:
-    """[start, end) as the first or last 1-3 UTC days of a UTC week (`_week_edge`), or
-    as one UTC week, month or year whose nearest boundaries to both edges are one
-    period apart, ± the slivers to the true edges (small: see `_MAX_SLIVERS`), each cut
-    into rollup pieces (a week's days left out at its start or end: that run, see
-    `_week_slivers`). None when no period is that close."""
+def ranked(start: datetime, end: datetime, *, four_days_as_run: bool = False) -> Ranked | None:
+    """[start, end) as the first or last 1-3 UTC days of a UTC week (`_week_edge`; and
+    4 with `four_days_as_run`), or as one UTC week, month or year whose nearest
+    boundaries to both edges are one period apart, ± the slivers to the true edges
+    (small: see `_MAX_SLIVERS`), each cut into rollup pieces (a week's days left out at
+    its start or end: that run, see `_week_slivers`). None when no period is that
+    close."""
     if end <= start:
         return None
-    edge = _week_edge(start, end)
+    edge = _week_edge(start, end, four_days=four_days_as_run)
     if edge is not None:
         return edge
     for grain in (Period.WEEK, Period.MONTH, Period.YEAR):
@@ -226,18 +227,31 @@ def _week_slivers(start: datetime, week_start: datetime, end: datetime,
 _RUN_PERIODS = {1: Period.DAYS1, 2: Period.DAYS2, 3: Period.DAYS3}
 
 
-def _week_edge(start: datetime, end: datetime) -> Ranked | None:
+def _week_edge(start: datetime, end: datetime, *, four_days: bool) -> Ranked | None:
     """[start, end) as the first or last 1-3 UTC days of a UTC week (a report's partial
     first or last week), ± the hours to its nearest UTC midnights (raw slivers, under
-    12 h each). None when it is not such a run. (4-6 days read the week less the run
-    of the days left out: measured per bucket on the 10 M bench data set, a 4-day
-    partial week as the week less its 3-day run took 5-13 ms of backend CPU in 22 of
-    24 reports, as the 3-day run plus a day 9-36 ms.)"""
+    12 h each). None when it is not such a run.
+
+    4-6 days read the week less the run of the days left out, or with `four_days`, 4
+    days read the 3-day run plus a day. Per bucket on the 10 M bench data set (backend
+    CPU, 6 weeks): the week less its 3-day run took 5.4-6.3 ms for teams (the run plus a
+    day 9.3-10.4), 6.6-27.9 for advocates by engagement (14.2-36.4) and 6.9-26.7 for
+    advocates by shares (13.7-15.4): by shares, taking 3 days away lowers many
+    contributors by a few shares, so the week's ranking is sometimes read deep; the run
+    plus a day is bounded, hence `four_days` for those reports."""
     near_start, near_end = _nearest_day(start), _nearest_day(end)
-    grain = _RUN_PERIODS.get((near_end - near_start) // DAY)
-    if grain is None or (near_start.weekday() != 0 and near_end.weekday() != 0):
-        return None  # not 1-3 days, or neither the week's first days nor its last
-    return Ranked(grain, near_start, _slivers(start, near_start, end, near_end))
+    days = (near_end - near_start) // DAY
+    if not 1 <= days <= (4 if four_days else 3):
+        return None
+    grain = _RUN_PERIODS[min(days, 3)]
+    if near_start.weekday() == 0:
+        run_start = near_start  # the week's first days
+    elif near_end.weekday() == 0:
+        run_start = near_end - min(days, 3) * DAY  # its last days
+    else:
+        return None
+    run_end = run_start + min(days, 3) * DAY
+    return Ranked(grain, run_start, _slivers(start, run_start, end, run_end))
 
 
 def _slivers(start: datetime, near_start: datetime, end: datetime,
