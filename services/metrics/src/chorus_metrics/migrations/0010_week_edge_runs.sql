@@ -11,6 +11,10 @@
 -- three heads, a Thursday in none): 12/7 rows per share and kind on average.
 -- Unfiltered scope only, both kinds, as weeks; the fold writes them (the day of
 -- posted_at in UTC decides: date_trunc('week') is a Monday in UTC).
+
+-- Folds first wait for this migration (the fold's own lock, taken before anything else:
+-- a fold holds it while it writes contributor_rollups, which the ALTER below locks).
+SELECT pg_advisory_xact_lock(hashtext('chorus_metrics'), hashtext('contributor_rollups'));
 ALTER TABLE contributor_rollups DROP CONSTRAINT contributor_rollups_grain_check;
 ALTER TABLE contributor_rollups ADD CONSTRAINT contributor_rollups_grain_check
     CHECK (grain IN ('days1', 'days2', 'days3', 'week', 'month', 'year'));
