@@ -116,7 +116,16 @@ async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
         " sum(clicks + reactions + comments + reshares) "
         "FROM shares CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain) "
         "CROSS JOIN LATERAL contributor_scopes(g.grain, advocate_id, network, team_ids) AS c "
-        "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4 "
+        # The runs of a week's first or last k UTC days (0010), unfiltered.
+        "UNION ALL SELECT 'days' || k, c.kind, '', c.contributor, count(*), sum(clicks), "
+        " sum(clicks + reactions + comments + reshares) "
+        "FROM (SELECT *, extract(isodow FROM posted_at AT TIME ZONE 'UTC') AS dow "
+        " FROM shares) AS s CROSS JOIN generate_series(1, 3) AS k "
+        "CROSS JOIN LATERAL (SELECT 'advocate', advocate_id UNION ALL "
+        " SELECT 'team', t FROM unnest(team_ids) AS t) AS c(kind, contributor) "
+        "WHERE tenant_id = $1 AND (dow <= k OR dow >= 8 - k) GROUP BY 1, 2, 3, 4 "
+        "ORDER BY 1, 2, 3, 4",
         tenant,
     )
     assert ranked and [tuple(r) for r in ranked] == [tuple(r) for r in from_shares]

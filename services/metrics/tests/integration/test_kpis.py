@@ -88,8 +88,27 @@ def _by(rows: list[dict[str, Any]], *keys: str) -> dict[Any, dict[str, Any]]:
         ),
         (Filters("Asia/Kolkata", "week", team="team-7"), "engagement", "team"),
         (Filters("UTC", "none", date(2026, 2, 3), date(2026, 3, 1)), "engagement", "advocate"),
+        # Partial first and last weeks of 1-3 days: the runs at a UTC week's edges (0010),
+        # in zones, across New York's and Berlin's DST changes (8 and 29 March), and not.
+        (Filters("Europe/Berlin", "week", date(2026, 1, 2), date(2026, 3, 16)), "engagement",
+         "advocate"),
+        (Filters("America/New_York", "week", date(2026, 1, 3), date(2026, 3, 10)), "shares",
+         "team"),
+        (Filters("Asia/Kolkata", "week", date(2026, 1, 4), date(2026, 3, 4)), "shares",
+         "advocate"),
+        (Filters("Pacific/Chatham", "week", date(2026, 2, 1), date(2026, 3, 4)), "engagement",
+         "team"),
+        # Partial weeks of 5-6 days: the week less a run of its first or last days.
+        (Filters("Europe/Berlin", "week", date(2026, 1, 7), date(2026, 3, 21)), "shares",
+         "advocate"),
+        (Filters("America/New_York", "week", date(2026, 1, 6), date(2026, 3, 13)), "engagement",
+         "advocate"),
+        (Filters("Asia/Kolkata", "week", date(2026, 1, 7), date(2026, 3, 13)), "engagement",
+         "team"),
+        (Filters("Europe/Berlin", "day", date(2026, 3, 27), date(2026, 3, 31)), "engagement",
+         "advocate"),
     ],
-)
+)  # fmt: skip
 async def test_top_contributors(
     metrics: Metrics, data: DataSet, f: Filters, by: str, group: str
 ) -> None:
@@ -104,6 +123,16 @@ async def test_top_contributors(
     [
         (Filters("America/New_York", "month"), "shares", "advocate"),
         (Filters("Europe/Berlin", "week"), "engagement", "advocate"),
+        (
+            Filters("Europe/Berlin", "week", date(2026, 1, 2), date(2026, 3, 16)),
+            "shares",
+            "advocate",
+        ),
+        (
+            Filters("America/New_York", "week", date(2026, 1, 6), date(2026, 3, 13)),
+            "engagement",
+            "advocate",
+        ),
         (Filters("UTC", "none", date(2026, 2, 3), date(2026, 3, 1)), "engagement", "team"),
         (
             Filters("UTC", "none", date(2026, 1, 1), date(2026, 12, 31), network="x"),

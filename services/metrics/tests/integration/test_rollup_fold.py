@@ -23,7 +23,18 @@ FROM_SHARES = (
     " count(*), sum(clicks), sum(reactions), sum(clicks + reactions + comments + reshares) "
     "FROM shares CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain) "
     "CROSS JOIN LATERAL contributor_scopes(g.grain, advocate_id, network, team_ids) AS c "
-    "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4, 5 "
+    # The runs of a week's first or last k UTC days (0010), unfiltered.
+    "UNION ALL SELECT 'days' || k, CASE WHEN dow <= k THEN week "
+    " ELSE week + (7 - k) * interval '24 hours' END, c.kind, '', c.contributor, count(*), "
+    " sum(clicks), sum(reactions), sum(clicks + reactions + comments + reshares) "
+    "FROM (SELECT *, date_trunc('week', posted_at, 'UTC') AS week, "
+    "  extract(isodow FROM posted_at AT TIME ZONE 'UTC') AS dow FROM shares) AS s "
+    "CROSS JOIN generate_series(1, 3) AS k "
+    "CROSS JOIN LATERAL (SELECT 'advocate', advocate_id UNION ALL "
+    " SELECT 'team', t FROM unnest(team_ids) AS t) AS c(kind, contributor) "
+    "WHERE tenant_id = $1 AND (dow <= k OR dow >= 8 - k) GROUP BY 1, 2, 3, 4, 5 "
+    "ORDER BY 1, 2, 3, 4, 5"
 )
 
 

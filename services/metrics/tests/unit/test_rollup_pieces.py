@@ -59,11 +59,27 @@ def test_short_and_empty_ranges() -> None:
     assert pieces(t, t + timedelta(hours=30)) == [Piece(Grain.RAW, t, t + timedelta(hours=30), 1)]
 
 
-def _ranked_period(t: datetime, grain: Period) -> datetime:
+_RUN_DAYS = {Period.DAYS1: 1, Period.DAYS2: 2, Period.DAYS3: 3}
+
+
+def _in_period(t: datetime, grain: Period, start: datetime) -> bool:
+    """Whether a share posted at t counts in the ranked period (grain, start)."""
     day = t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain in _RUN_DAYS:
+        return start <= day < start + timedelta(days=_RUN_DAYS[grain])
     if grain is Period.WEEK:
-        return day - timedelta(days=day.weekday())
-    return day.replace(day=1) if grain is Period.MONTH else day.replace(month=1, day=1)
+        return day - timedelta(days=day.weekday()) == start
+    return (day.replace(day=1) if grain is Period.MONTH else day.replace(month=1, day=1)) == start
+
+
+def _is_period_start(start: datetime, grain: Period) -> bool:
+    if start != start.replace(hour=0, minute=0, second=0, microsecond=0):
+        return False
+    if grain in _RUN_DAYS:  # the first or last 1-3 days of a week
+        return start.weekday() == 0 or start.weekday() + _RUN_DAYS[grain] == 7
+    if grain is Period.WEEK:
+        return start.weekday() == 0
+    return start.day == 1 and (grain is Period.MONTH or start.month == 1)
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"])
@@ -72,22 +88,25 @@ def test_a_ranked_period_and_its_slivers_count_exactly_the_shares_of_the_range(z
     points = [START + timedelta(seconds=rnd.randrange(800 * 86400)) for _ in range(1500)]
     tz = ZoneInfo(zone)
     found = set()
-    for _ in range(400):
+    for _ in range(600):
         first = date(2025, 11, 1) + timedelta(days=rnd.randrange(400))
-        # Often on a week's, month's or year's first day: ranges a period fits.
-        first = rnd.choice([first, first - timedelta(days=first.weekday()),
+        # Often on a week's, month's or year's first day, or a week's last days: ranges
+        # a period fits.
+        monday = first - timedelta(days=first.weekday())
+        first = rnd.choice([first, monday, monday + timedelta(days=rnd.choice([4, 5, 6])),
                             first.replace(day=1), first.replace(month=1, day=1)])  # fmt: skip
-        last = first + timedelta(days=rnd.choice([0, 3, 6, 9, 20, 27, 30, 33, 200, 364, 380]))
+        last = first + timedelta(days=rnd.choice([0, 1, 2, 3, 4, 6, 9, 20, 27, 30, 33, 200, 364]))
         start = datetime.combine(first, time.min, tz)
         end = datetime.combine(last + timedelta(days=1), time.min, tz)
         r = ranked(start, end)
         if r is None:
             continue
+        assert r.grain is not None
         found.add(r.grain)
-        assert _ranked_period(r.start, r.grain) == r.start
+        assert _is_period_start(r.start, r.grain), r
         sliver_days = sum((p.end - p.start).days for p in r.slivers if p.grain is Grain.DAY)
-        assert sliver_days <= {Period.WEEK: 3, Period.MONTH: 4, Period.YEAR: 54}[r.grain]
-        main = sum(_ranked_period(t, r.grain) == r.start for t in points)
+        assert sliver_days <= {Period.WEEK: 3, Period.MONTH: 4, Period.YEAR: 54}.get(r.grain, 0)
+        main = sum(_in_period(t, r.grain, r.start) for t in points)
         slivers = sum(p.sign * _count(points, p) for p in r.slivers)
         assert main + slivers == sum(start <= t < end for t in points), (start, end, r)
     assert found == set(Period)
@@ -99,3 +118,35 @@ def test_a_berlin_week_is_one_ranked_week_and_two_raw_slivers() -> None:
     assert r is not None
     assert (r.grain, r.start) == (Period.WEEK, datetime(2026, 3, 2, tzinfo=UTC))
     assert sorted((p.grain, p.sign) for p in r.slivers) == [(Grain.RAW, -1), (Grain.RAW, 1)]
+
+
+def test_partial_weeks_read_the_runs_at_a_week_s_edges() -> None:
+    """1-3 days at a week's start or end are that run; 4-6 days the week less the run
+    of the days left out, ± hours."""
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def read(first: date, days: int) -> tuple[Period | None, datetime | None, list[str]]:
+        start = datetime.combine(first, time.min, berlin)
+        r = ranked(start, start + timedelta(days=days))
+        if r is None:
+            return (None, None, [])
+        return (r.grain, r.start, sorted(f"{p.sign:+d}{p.grain.value}" for p in r.slivers))
+
+    utc = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+    assert read(date(2026, 5, 1), 3) == (Period.DAYS3, utc(2026, 5, 1), ["+1raw", "-1raw"])
+    assert read(date(2026, 3, 29), 1)[:2] == (Period.DAYS1, utc(2026, 3, 29))  # Sunday, DST
+    assert read(date(2026, 7, 27), 2)[:2] == (Period.DAYS2, utc(2026, 7, 27))  # Mon-Tue
+    # Mon-Thu: the week less its last 3 days; Thu-Sun: less its first 3.
+    assert read(date(2026, 8, 24), 4) == (
+        Period.WEEK, utc(2026, 8, 24), ["+1raw", "-1days3", "-1raw"]
+    )  # fmt: skip
+    assert read(date(2026, 10, 1), 4) == (
+        Period.WEEK, utc(2026, 9, 28), ["+1raw", "-1days3", "-1raw"]
+    )  # fmt: skip
+    assert read(date(2026, 8, 24), 5)[2] == ["+1raw", "-1days2", "-1raw"]  # Mon-Fri
+    assert read(date(2026, 5, 5), 3) == (None, None, [])  # Tue-Thu: no run
+    # Four days as the 3-day run and a day (advocates by shares).
+    monday = datetime.combine(date(2026, 8, 24), time.min, berlin)
+    r = ranked(monday, monday + timedelta(days=4), four_days_as_run=True)
+    assert r is not None and (r.grain, r.start) == (Period.DAYS3, utc(2026, 8, 24))
+    assert sorted(f"{p.sign:+d}{p.grain.value}" for p in r.slivers) == ["+1raw", "+1raw"]

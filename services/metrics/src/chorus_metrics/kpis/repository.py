@@ -101,7 +101,8 @@ async def top_contributors(
 ) -> list[asyncpg.Record]:
     """Per bucket, contributors ranked by shares or engagement.
 
-    A bucket that is about one UTC week, month or year reads that period's ranked
+    A bucket that is about one UTC week, month or year, or the first or last 1-3 UTC
+    days of a week (a partial week, 0010), reads that period's ranked
     `contributor_rollups` plus its slivers; any other sums `share_rollups` (UTC days
     and months) and raw shares at the edges (see `rollup.py`); both in one query
     (`_ranked_query`). Campaign and advocate filters, and team filters with buckets
@@ -116,8 +117,8 @@ async def top_contributors(
     buckets: list[tuple[date | None, datetime, datetime, Ranked]] = []
     scope = _scope(q, by_team)
     for bucket, lo, hi in await _bucket_ranges(conn, q):
-        period_ = ranked(lo, hi)
-        # Weeks and months are ranked unfiltered only (see 0006).
+        period_ = ranked(lo, hi, four_days_as_run=not by_team and order == "shares")
+        # Week-edge runs, weeks and months are ranked unfiltered only (0006, 0010).
         if period_ is None or (period_.grain is not Period.YEAR and scope):
             period_ = unranked(lo, hi)
         buckets.append((bucket, lo, hi, period_))
@@ -141,6 +142,7 @@ def _contributions(
     *,
     shared_raw: bool,
     teams: bool,
+    runs: bool = False,
 ) -> str:
     """SQL of the signed contributions of rollup pieces (`pieces_cte`: key, grain,
     t_from, t_to, sign): one row per rollup row or raw share, with its figures and
@@ -148,6 +150,9 @@ def _contributions(
     `shared_raw`: some raw pieces cover the same range (read it once for all).
     `teams`: whether the rows carry their teams (team rankings); else NULL arrays
     (every row of a few thousand no longer copies an array through each step)."""
+
+    # Spelled as before 0010 when no run is among the pieces: same estimates, same plan.
+    rolled_grains = "p.grain IN ('day', 'month')" if runs else "p.grain <> 'raw'"
 
     def team_ids(alias: str) -> str:
         return f"{alias}.team_ids" if teams else "NULL::text[]"
@@ -200,7 +205,8 @@ def _contributions(
         f" FROM {pieces_cte} p CROSS JOIN LATERAL (SELECT * FROM share_rollups r "
         f"  WHERE r.grain = p.grain AND r.period_start = p.t_from AND {rolled.condition} "
         f"  OFFSET 0) AS r "
-        f" WHERE p.grain <> 'raw' "
+        # (Runs taken away from a week are looked up apart, see _ranked_query.)
+        f" WHERE {rolled_grains} "
         f" UNION ALL {raw_rows}"
     )
 
@@ -229,6 +235,7 @@ def _scope(q: KpiQuery, by_team: bool) -> str:
     return network
 
 
+_RUN_GRAINS = (Grain.RUN1, Grain.RUN2, Grain.RUN3)
 # Depth of the first read of a ranked period, per bucket (x limit; teams are few, so
 # their first read is usually all of them); buckets whose reads did not settle their
 # top are read again 8x deeper, up to _MAX_DEPTH rows, then left to the generic path.
@@ -321,9 +328,14 @@ def _ranked_query(
         "w": [(i, p) for i, p in slivers if ranges[i - 1][1].grain is None],
     }
     pieces_of = {name: _bind_pieces(sql, part) for name, part in parts.items()}
+    # Runs taken away from weeks (see run_rows). Only reports with such runs carry their
+    # parts: with none, the statement and its plan are the same as before 0010 (the
+    # parts, even empty, cost ~1 ms per report).
+    has_runs = any(p.grain in _RUN_GRAINS for _, p in parts["p"])
     contributions = {
         name: _contributions(sql, q, tenant, f"p{name}" if name == "w" else name, "idx",
-                             shared_raw=_shared_raw(part), teams=by_team)
+                             shared_raw=_shared_raw(part), teams=by_team,
+                             runs=has_runs and name == "p")
         for name, part in parts.items()
     }  # fmt: skip
     limit_param = sql.bind(limit)
@@ -346,6 +358,31 @@ def _ranked_query(
         "FROM {cte} c{unnest} WHERE {only} GROUP BY 1, 2"
     )
     only_row = f"r.contributor = {team}" if team else "true"
+    # Runs taken away from a week (0010; unfiltered, as weeks): their contributors' rows,
+    # looked up for the contributors of `among` (rows read, contributors wanted) instead
+    # of summing the run's days (~2,600 rollup rows a day), or all of them (teams).
+    run_row = (
+        f"x.tenant_id = {tenant} AND x.grain = p.grain AND x.period_start = p.t_from "
+        f"AND x.kind = {kind} AND x.scope = ''"
+    )
+    run_figures = (
+        "p.idx, x.contributor, (p.sign * x.shares)::int, (p.sign * x.clicks)::int, "
+        "(p.sign * x.reactions)::int, (p.sign * x.comments)::int, (p.sign * x.reshares)::int"
+    )
+    runs = "p.grain IN ('days1', 'days2', 'days3')"
+
+    def run_rows(among: str | None, extra: str = "") -> str:
+        if among is None:
+            only_run = f"x.contributor = {team}" if team else "true"
+            return (
+                f" SELECT {run_figures}{extra} FROM p JOIN contributor_rollups x "
+                f" ON {run_row} AND {only_run} WHERE {runs}"
+            )
+        return (
+            f" SELECT {run_figures}{extra} FROM {among} a JOIN p ON p.idx = a.idx AND {runs} "
+            f" JOIN contributor_rollups x ON {run_row} AND x.contributor = a.contributor"
+        )
+
     # Slivers taken away count in delta for the rows read only (see delta), and for
     # the contributors looked up in `looked_rows`. Not for teams: they are few, so
     # their first read is usually all of them, and the split would only cost (their
@@ -357,6 +394,8 @@ def _ranked_query(
         f"  c.reshares FROM contributions c{unnest} WHERE {only} AND c.sign < 0 "
         f"  AND (c.idx, {who}) IN (SELECT idx, contributor FROM wanted)"
     )
+    taken += f" UNION ALL {run_rows('wanted')}" if has_runs else ""
+    delta_runs = f" UNION ALL {run_rows('read' if split else None, ', NULL, NULL')}"
     period_row = (
         f"r.tenant_id = {tenant} AND r.grain = l.grain AND r.period_start = l.period_start "
         f"AND r.kind = {kind} AND r.scope = {scope}"
@@ -397,6 +436,7 @@ def _ranked_query(
         f"  FROM (SELECT c.idx, {who} AS contributor, c.shares, c.clicks, c.reactions, "
         f"    c.comments, c.reshares, NULL::bigint AS m, NULL::bigint AS m_shares "
         f"   FROM contributions c{unnest} WHERE {only} AND {kept if split else 'true'} "
+        f"   {delta_runs if has_runs else ''}"
         f"   UNION ALL SELECT idx, contributor, 0, 0, 0, 0, 0, figure, shares FROM read"
         f"  ) AS c GROUP BY 1, 2) AS g"
         # Buckets without a ranked period: all of their figures.
@@ -404,6 +444,14 @@ def _ranked_query(
         f"), whole AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
+        # Per bucket without a ranked period, the `limit`-th best figure (a bounded top-N
+        # of integers, no full sort): only its contributors at or above it can rank, so
+        # the window below sorts a few dozen of its rows, not every one (~9,500 for a
+        # partial week of 1-3 days). Ties at the cut are all kept: exact.
+        f"), whole_cut AS MATERIALIZED ("
+        f" SELECT l.idx, (SELECT min(w.d) FROM (SELECT w.d FROM whole w WHERE w.idx = l.idx "
+        f"  AND w.shares <> 0 ORDER BY w.d DESC LIMIT {limit_param}) AS w) AS v "
+        f" FROM m AS l WHERE l.grain IS NULL"
         # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
         f"), floors AS MATERIALIZED ("
         f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
@@ -472,8 +520,9 @@ def _ranked_query(
         f"   WHERE shares <> 0 AND idx IN (SELECT idx FROM settled) "
         f"  UNION ALL SELECT idx, contributor, v, false, {figures} FROM extra "
         f"   WHERE shares <> 0 "
-        f"  UNION ALL SELECT idx, contributor, d, false, {figures} FROM whole "
-        f"   WHERE shares <> 0) AS c) AS w "
+        f"  UNION ALL SELECT w.idx, w.contributor, w.d, false, {figures} FROM whole w "
+        f"   JOIN whole_cut k ON k.idx = w.idx WHERE w.shares <> 0 AND w.d >= k.v"
+        f"  ) AS c) AS w "
         f" WHERE rank <= {limit_param}"
         f"), figures AS ("
         # The figures of winners read from P: their P row plus their slivers.
