@@ -21,6 +21,7 @@ from typing import Any
 
 from chorus_events.consumer import ConsumerConfig, ConsumerRunner, Handler
 from chorus_events.contracts.registry import ENGAGEMENT_UPDATED, SHARE_POSTED, EventSpec
+from chorus_events.retention import TrackingRetention
 from chorus_platform.app import ServiceContext, Worker, WorkerFactory
 
 from chorus_rewards.settings import RewardsSettings
@@ -34,8 +35,14 @@ def consumed_specs(topic_prefix: str = "") -> list[EventSpec[Any]]:
 
 
 def ledger_consumer(
-    settings: RewardsSettings, handler_for: Callable[[ServiceContext], Handler]
+    settings: RewardsSettings,
+    handler_for: Callable[[ServiceContext], Handler],
+    *,
+    purges: bool = True,
 ) -> WorkerFactory:
+    """`purges`: this runner also purges the group's old tracking rows; one of the
+    process's `consumer_instances` is enough (they would repeat each other's deletes)."""
+
     def build(ctx: ServiceContext) -> Worker:
         runner = ConsumerRunner(
             bootstrap=settings.kafka_bootstrap,
@@ -50,6 +57,7 @@ def ledger_consumer(
                 partitions=settings.kafka_partitions,
                 trace_messages=settings.trace_messages,
                 co_partitioned=True,
+                tracking_retention=TrackingRetention() if purges else None,
             ),
         )
         ctx.extras.setdefault("consumers", []).append(runner)

@@ -27,6 +27,8 @@ async def test_two_consumers_share_the_partitions_co_partitioned_and_apply_every
         rewards = RewardsApp(app, client, settings, internal_token_secret)
         runners: list[ConsumerRunner] = app.state.ctx.extras["consumers"]
         assert len(runners) == 2
+        # One of them purges the group's old tracking rows: two would repeat the deletes.
+        assert [r.config.tracking_retention is not None for r in runners] == [True, False]
 
         async def shared() -> bool:
             return all(r.assignment for r in runners)
