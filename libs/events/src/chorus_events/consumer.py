@@ -112,8 +112,8 @@ class ConsumerConfig:
     and partition count, every event of one key then reaches one member, so effects
     outside the transaction (after-commit writes) are ordered per key across members.
     Range only: with round-robin offered as well (so that mixed groups could agree during
-    a rolling deploy), two members of the rewards benchmark rejoined each other every
-    heartbeat, one of them never consuming, in 4 of 6 runs (aiokafka 0.14). A member
+    a rolling deploy), two or three members of the rewards benchmark rejoined each other
+    every heartbeat, one of them never consuming, in 8 of 10 runs (aiokafka 0.14). A member
     offering only range cannot join a group whose members offer only round-robin
     (`InconsistentGroupProtocolError`, a Kafka error: `_session` reconnects with
     backoff) until those have left; they keep consuming meanwhile."""
