@@ -29,7 +29,12 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
     .venv/bin/python bench/rewards_bench.py [--events 50000] [--advocates 20000]
         [--tenants 10] [--batch-size 1000] [--trace-messages] [--rates 500,2000]
         [--freshness-seconds 20] [--board 1000000] [--read-seconds 10]
-        [--concurrency 16] [--workers 1] [--phases throughput,freshness,reads]
+        [--concurrency 16] [--workers 1] [--consumers 1]
+        [--phases throughput,freshness,reads]
+
+--consumers N runs N ledger consumers of one group in the consuming process (the
+throughput phase's and the freshness service's, CHORUS_REWARDS_CONSUMER_INSTANCES=N):
+the topics have 3 partitions each, co-partitioned, so up to 3 share the work.
 """
 
 from __future__ import annotations
@@ -294,35 +299,45 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
     print("rewards consumer ...", flush=True)
     writer = BoardWriter(env.redis)
     meter = Meter(LedgerConsumer(writer), args.events)
-    runner = ConsumerRunner(
-        bootstrap=args.bootstrap,
-        pool=env.pool,
-        handler=meter,
-        service="rewards",
-        config=ConsumerConfig(
-            group=f"bench-rewards-{uuid.uuid4().hex[:8]}",
-            specs=consumed_specs(env.prefix),
-            batch_size=args.batch_size,
-            batch_timeout_ms=50,
-            trace_messages=args.trace_messages,
-        ),
-    )
+    # --consumers N: N runners of one group in this process, as the service runs them with
+    # CHORUS_REWARDS_CONSUMER_INSTANCES=N (co-partitioned, one shared board writer). They
+    # join one after another, so the first batches pay a rebalance: counted, not hidden.
+    group = f"bench-rewards-{uuid.uuid4().hex[:8]}"
+    runners = [
+        ConsumerRunner(
+            bootstrap=args.bootstrap,
+            pool=env.pool,
+            handler=meter,
+            service="rewards",
+            config=ConsumerConfig(
+                group=group,
+                specs=consumed_specs(env.prefix),
+                batch_size=args.batch_size,
+                batch_timeout_ms=50,
+                trace_messages=args.trace_messages,
+                co_partitioned=True,
+            ),
+        )
+        for _ in range(args.consumers)
+    ]
     # As the service does after start-up: what exists now (here also the produced events,
     # which a service would not hold) is left out of the collector's later passes.
     freeze_startup_objects()
     cpu0 = time.process_time()
-    await runner.start()
+    for runner in runners:
+        await runner.start()
     try:
         while not meter.done.is_set():
             seen = meter.applied
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(meter.done.wait(), STALL_SECONDS)
-            if runner.failure is not None:
-                raise RuntimeError(f"runner failed: {runner.failure!r}")
+            for runner in runners:
+                if runner.failure is not None:
+                    raise RuntimeError(f"runner failed: {runner.failure!r}")
             if not meter.done.is_set() and meter.applied == seen:
                 raise RuntimeError(f"rewards consumer stalled at {meter.applied}/{args.events}")
     finally:
-        await runner.stop()
+        await asyncio.gather(*(runner.stop() for runner in runners))
         # An older `chorus_rewards` on PYTHONPATH (A/B runs) has no connection to close.
         close = getattr(writer, "close", None)
         if close is not None:
@@ -349,8 +364,8 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
         "tracked": tracked,
         "entries": entries,
         "members": members,
-        "duplicates": runner.stats.duplicates,
-        "dead": runner.stats.dead_lettered,
+        "duplicates": sum(r.stats.duplicates for r in runners),
+        "dead": sum(r.stats.dead_lettered for r in runners),
     }
 
 
@@ -387,6 +402,7 @@ async def service_process(
         "CHORUS_REWARDS_OUTBOX_RELAY_ENABLED": "false",
         "CHORUS_REWARDS_SCHEDULER_ENABLED": "false",
         "CHORUS_REWARDS_TRACE_MESSAGES": "true" if args.trace_messages else "false",
+        "CHORUS_REWARDS_CONSUMER_INSTANCES": str(args.consumers),
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "chorus_rewards.app:app", "--host", "127.0.0.1",
@@ -692,7 +708,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
         "",
         f"Rewards benchmark — python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f} at the end; trace_messages="
-        f"{'on' if args.trace_messages else 'off'}, batch size {args.batch_size}",
+        f"{'on' if args.trace_messages else 'off'}, batch size {args.batch_size}, "
+        f"{args.consumers} consumer(s)",
     ]
     t = results.get("throughput")
     if t:
@@ -826,6 +843,12 @@ def main() -> int:
     parser.add_argument("--read-seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--consumers",
+        type=int,
+        default=1,
+        help="ledger consumers (one group, co-partitioned) in the consuming process",
+    )
     parser.add_argument("--phases", default="throughput,freshness,reads")
     parser.add_argument(
         "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP)

@@ -11,12 +11,12 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from chorus_devstack.waiting import eventually
-from chorus_events.consumer import AfterCommit
+from chorus_events.consumer import AfterCommit, ConsumerConfig, ConsumerRunner
 from chorus_events.contracts import dlq as dlq_headers
 from chorus_events.dlq import DeadLetterLimitExceeded, DeadLetterPolicy
 from chorus_events.envelope import Envelope, encode
 from chorus_events.errors import RejectEvent
-from chorus_events.testkit import Backbone, Ping, record_effects
+from chorus_events.testkit import Backbone, Ping, ping_spec, record_effects
 
 pytestmark = pytest.mark.integration
 
@@ -268,6 +268,47 @@ def _with(headers: Sequence[tuple[str, bytes]], name: str, value: bytes) -> list
 
 def _has_id(headers: Sequence[tuple[str, bytes]]) -> bool:
     return any(k == "ce_id" for k, _ in headers)
+
+
+async def test_co_partitioned_members_own_the_same_partitions_of_every_topic(
+    backbone: Backbone,
+) -> None:
+    """Partition i of both topics goes to one member (same key, same partition count:
+    every event of a key reaches one member), also after a member joins a busy group."""
+    specs = [backbone.spec, ping_spec(backbone.topic + ".b")]
+
+    async def slow(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> AfterCommit | None:
+        await asyncio.sleep(0.05)  # the first member is busy when the second joins
+        return await record_effects(batch, conn)
+
+    def member() -> ConsumerRunner:
+        return ConsumerRunner(
+            bootstrap=backbone.bootstrap,
+            pool=backbone.pool,
+            handler=slow,
+            service="test",
+            config=ConsumerConfig(group="g-co", specs=specs, batch_size=20, co_partitioned=True),
+        )
+
+    first, second = member(), member()
+    relay = backbone.relay()
+    await backbone.append(range(0, 2000))
+    await relay.start()
+    await first.start()
+    await eventually(lambda: _count_at_least(backbone, 100), what="first member consuming")
+    await second.start()  # joins a busy group: a rebalance
+    try:
+        await eventually(lambda: _both_assigned(first, second), what="partitions shared")
+        owned = [{(tp.topic, tp.partition) for tp in r.assignment} for r in (first, second)]
+        assert owned[0].isdisjoint(owned[1])
+        assert len(owned[0] | owned[1]) == 2 * 3
+        for tps in owned:
+            by_topic = [{p for t, p in tps if t == spec.topic} for spec in specs]
+            assert by_topic[0] == by_topic[1] and by_topic[0]
+    finally:
+        await relay.stop()
+        await first.stop()
+        await second.stop()
 
 
 async def _zero_backlog(backbone: Backbone) -> bool:

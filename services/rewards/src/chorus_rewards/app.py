@@ -36,9 +36,12 @@ def build_spec(settings: RewardsSettings | None = None) -> ServiceSpec:
         workers.append(outbox_relay())
     if settings.consumers_enabled:
         workers.append(_board_writer)  # before the consumer: built first, stopped after it
-        workers.append(
-            ledger_consumer(settings, lambda ctx: LedgerConsumer(ctx.extras["board_writer"]))
-        )
+        workers += [
+            ledger_consumer(
+                settings, lambda ctx: LedgerConsumer(ctx.extras["board_writer"]), purges=i == 0
+            )
+            for i in range(settings.consumer_instances)
+        ]
     if settings.scheduler_enabled:
         workers.append(lambda ctx: _scheduler(ctx, settings))
     return ServiceSpec(

@@ -14,6 +14,10 @@ class RewardsSettings(ServiceSettings):
     consumer_batch_size: int = Field(default=1000, ge=1, le=10_000)
     consumer_batch_timeout_ms: int = Field(default=50, ge=1)
     """How long a batch waits to fill: the floor of leaderboard freshness under light load."""
+    consumer_instances: int = Field(default=1, ge=1, le=64)
+    """Ledger consumers in this process, members of one group (each takes a share of the
+    partitions; more than the partition count sit idle). A batch's Python work then
+    overlaps another member's Postgres transaction and Redis write (see `ledger_worker`)."""
     topic_prefix: str = ""
     """Prefix of the consumed topic names; isolated test and benchmark runs only."""
     trace_messages: bool | None = None
