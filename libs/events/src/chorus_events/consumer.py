@@ -133,6 +133,14 @@ class ConsumerStats:
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
 
 
+async def _committed_to_end(consumer: AIOKafkaConsumer, assigned: set[TopicPartition]) -> bool:
+    ends = await consumer.end_offsets(list(assigned))
+    for tp in assigned:
+        if (await consumer.committed(tp) or 0) < ends[tp]:
+            return False
+    return True
+
+
 class ConsumerRunner:
     """Background worker: `start()` subscribes and runs; `stop()` flushes and commits."""
 
@@ -234,11 +242,12 @@ class ConsumerRunner:
         assigned = consumer.assignment()
         if not assigned:
             return False
-        ends = await consumer.end_offsets(list(assigned))
-        for tp in assigned:
-            if (await consumer.committed(tp) or 0) < ends[tp]:
-                return False
-        return True
+        try:
+            # Bounded: a connection being replaced (reconnect) would otherwise hold
+            # this for the client's request timeout; it is simply not caught up yet.
+            return await asyncio.wait_for(_committed_to_end(consumer, assigned), 5.0)
+        except (KafkaError, TimeoutError):
+            return False
 
     @property
     def assignment(self) -> set[TopicPartition]:
@@ -288,8 +297,13 @@ class ConsumerRunner:
             log.warning("consumer %s lost Kafka (%r); reconnecting", self.config.group, exc)
             self._reconnect = True
         except Exception as exc:
+            # Anything else (a bug outside the handler, which the bisection already
+            # guards) ends this connection, not the consumer: reconnecting resumes from
+            # the committed offsets and the tracking table drops what was applied since,
+            # as above. Only the dead-letter limit stops it, on purpose.
             self.failure = exc
-            log.exception("consumer %s crashed", self.config.group)
+            log.exception("consumer %s crashed; reconnecting", self.config.group)
+            self._reconnect = True
         finally:
             CONSUMER_RUNNING.labels(self.service, self.config.group).set(0)
             await self._cancel_prefetch()

@@ -225,6 +225,36 @@ async def test_transient_failures_are_retried_without_loss_or_double(backbone: B
     assert runner.stats.dead_lettered == 0
 
 
+async def test_a_crash_outside_the_handler_reconnects_without_loss_or_double(
+    backbone: Backbone,
+) -> None:
+    relay = backbone.relay()
+    runner = backbone.runner("g-crash", backoff_initial=0.05)
+    commit = runner._commit
+    crashes = 1
+
+    async def crashing_commit(*, force: bool) -> None:
+        nonlocal crashes
+        if crashes and not force:
+            crashes -= 1
+            raise RuntimeError("a bug between two batches")
+        await commit(force=force)
+
+    runner._commit = crashing_commit  # type: ignore[method-assign]
+    await backbone.append(range(50))
+    await relay.start()
+    await runner.start()
+    try:
+        await eventually(lambda: _count_at_least(backbone, 50), what="50 applied")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await relay.stop()
+    assert crashes == 0, "the crash was never injected"
+    assert isinstance(runner.failure, RuntimeError)  # kept for inspection
+    assert await _distinct_and_total(backbone) == (50, 50)
+
+
 async def test_re_produced_events_have_no_second_effect(backbone: Backbone) -> None:
     # A relay that published but failed to mark its rows sends them again: same
     # ce_id, later offsets. Whole batches of them, and batches mixing them with
