@@ -209,17 +209,8 @@ async def test_transient_failures_are_retried_without_loss_or_double(backbone: B
             raise ConnectionResetError("database went away")
         return None
 
-    relay = backbone.relay()
     runner = backbone.runner("g-flaky", flaky, backoff_initial=0.05)
-    await backbone.append(range(50))
-    await relay.start()
-    await runner.start()
-    try:
-        await eventually(lambda: _count_at_least(backbone, 50), what="50 applied")
-        await _settle(runner)
-    finally:
-        await runner.stop()
-        await relay.stop()
+    await _relay_and_apply(backbone, runner, 50)
     assert await _distinct_and_total(backbone) == (50, 50)
     assert runner.stats.retries == 3
     assert runner.stats.dead_lettered == 0
@@ -228,7 +219,6 @@ async def test_transient_failures_are_retried_without_loss_or_double(backbone: B
 async def test_a_crash_outside_the_handler_reconnects_without_loss_or_double(
     backbone: Backbone,
 ) -> None:
-    relay = backbone.relay()
     runner = backbone.runner("g-crash", backoff_initial=0.05)
     commit = runner._commit
     crashes = 1
@@ -241,15 +231,7 @@ async def test_a_crash_outside_the_handler_reconnects_without_loss_or_double(
         await commit(force=force)
 
     runner._commit = crashing_commit  # type: ignore[method-assign]
-    await backbone.append(range(50))
-    await relay.start()
-    await runner.start()
-    try:
-        await eventually(lambda: _count_at_least(backbone, 50), what="50 applied")
-        await _settle(runner)
-    finally:
-        await runner.stop()
-        await relay.stop()
+    await _relay_and_apply(backbone, runner, 50)
     assert crashes == 0, "the crash was never injected"
     assert isinstance(runner.failure, RuntimeError)  # kept for inspection
     assert await _distinct_and_total(backbone) == (50, 50)
@@ -339,6 +321,20 @@ async def test_co_partitioned_members_own_the_same_partitions_of_every_topic(
         await relay.stop()
         await first.stop()
         await second.stop()
+
+
+async def _relay_and_apply(backbone: Backbone, runner: Any, n: int) -> None:
+    """Append events 0..n-1, relay them, and run `runner` until all n applied and settled."""
+    relay = backbone.relay()
+    await backbone.append(range(n))
+    await relay.start()
+    await runner.start()
+    try:
+        await eventually(lambda: _count_at_least(backbone, n), what=f"{n} applied")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await relay.stop()
 
 
 async def _zero_backlog(backbone: Backbone) -> bool:
