@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 
 import asyncpg
-from chorus_platform.failures import report_loop_failure
+from chorus_platform.failures import is_infrastructure_failure, report_loop_failure
 from chorus_platform.metrics import (
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
@@ -198,7 +198,11 @@ class OutboxRelay:
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await lost.wait()
             except Exception as exc:
-                log.debug("outbox listener unavailable (%r); polling covers it", exc)
+                # Polling covers a lost listener either way; only a bug is worth a trace.
+                if is_infrastructure_failure(exc):
+                    log.debug("outbox listener unavailable (%r); polling covers it", exc)
+                else:
+                    log.error("outbox listener failed; polling covers it", exc_info=exc)
             finally:
                 if conn is not None and not conn.is_closed():
                     await conn.close()
