@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -259,6 +261,44 @@ def test_click_rejects_anything_that_could_be_a_raw_ip(raw: str) -> None:
     # The validation message must not echo the address (it ends up in DLQ headers).
     messages = " ".join(e["msg"] for e in excinfo.value.errors())
     assert raw not in messages
+
+
+def test_ipv4_prefixes_are_judged_as_ipaddress_judges_them() -> None:
+    # The IPv4 fast path must accept, print and reject exactly what `ipaddress` does.
+    rnd = random.Random(7)
+    samples = [
+        "10.0.0.0/8",
+        "0.0.0.0/0",
+        "255.255.255.0/24",
+        "10.1.2.0/024",
+        "10.01.2.0/24",
+        "10.1.2.0/",
+        "10.1.2/24",
+        "10.1.2.0.0/24",
+        "256.1.2.0/24",
+        "10.1.2.0/33",
+        "10.1.2.0/-1",
+        "1.2.3.0/24 ",
+        "\u0661.2.3.0/24",  # non-ASCII digits
+        "10.1.2.0/2\u0664",
+        "+1.2.3.0/24",
+    ]
+    for _ in range(3000):
+        octets = [str(rnd.choice([0, 1, 10, 127, 128, 255, rnd.randrange(256)])) for _ in range(4)]
+        samples.append(f"{'.'.join(octets)}/{rnd.randrange(0, 34)}")
+    for value in samples:
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+            expected: str | None = str(network) if network.prefixlen <= 24 else None
+        except ValueError:
+            expected = None
+        try:
+            got: str | None = ClickRecorded.model_validate(
+                _with(example_for(CLICK_RECORDED), ip_prefix=value)
+            ).ip_prefix
+        except ValidationError:
+            got = None
+        assert got == expected, value
 
 
 def test_click_id_is_a_uuid() -> None:

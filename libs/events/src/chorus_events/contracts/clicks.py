@@ -23,6 +23,10 @@ _MAX_V6_PREFIX = 48
 
 def _truncated_network(value: str) -> str:
     """Accept only a network in CIDR form that is at most a /24 (IPv4) or /48 (IPv6)."""
+    # IPv4 without `ipaddress`: parsing there was ~8% of the click consumer's CPU.
+    v4 = _ipv4_network(value)
+    if v4 is not None:
+        return v4
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
@@ -32,6 +36,31 @@ def _truncated_network(value: str) -> str:
     if network.prefixlen > limit:
         raise ValueError(f"ip_prefix must be truncated to /{limit} or shorter")
     return str(network)
+
+
+def _ipv4_network(value: str) -> str | None:
+    """`value` as `ipaddress` would print it, if it is a valid, short enough IPv4
+    network; None for anything else (the caller's `ipaddress` path decides, and words
+    the error). Same rules as `ipaddress.ip_network(strict=True)`: four decimal octets
+    without leading zeros, a decimal prefix length, no host bits set."""
+    address, _, bits = value.partition("/")
+    octets = address.split(".")
+    if len(octets) != 4 or not bits.isdigit() or not bits.isascii():
+        return None
+    number = 0
+    for octet in octets:
+        if not (octet.isdigit() and octet.isascii()) or len(octet) > 3:
+            return None
+        if len(octet) > 1 and octet[0] == "0":
+            return None
+        part = int(octet)
+        if part > 255:
+            return None
+        number = number << 8 | part
+    prefix = int(bits)
+    if prefix > _MAX_V4_PREFIX or number & ((1 << (32 - prefix)) - 1):
+        return None
+    return f"{address}/{prefix}"
 
 
 IpPrefix = Annotated[
