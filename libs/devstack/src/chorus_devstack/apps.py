@@ -37,7 +37,18 @@ def settings_for(
     internal_token_secret: str,
     **overrides: Any,
 ) -> S:
-    """Build a service's settings pointing at the test engines (shared names by alias)."""
+    """Build a service's settings pointing at the test engines (shared names by alias).
+
+    `overrides` are field names (or aliases). Anything else raises: pydantic-settings
+    ignores unknown keyword arguments, so an environment-style name
+    (`CHORUS_METRICS_INGEST_GROUP=...`) would silently leave the default in place.
+    """
+    known = set(cls.model_fields)
+    for info in cls.model_fields.values():
+        known |= {a for a in (info.alias, info.validation_alias) if isinstance(a, str)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no setting {', '.join(unknown)}")
     return cls(
         CHORUS_DATABASE_URL=database_url,
         CHORUS_KAFKA_BOOTSTRAP=kafka_bootstrap,

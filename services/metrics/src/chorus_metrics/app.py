@@ -25,14 +25,17 @@ def build_workers(settings: MetricsSettings) -> list[WorkerFactory]:
     if settings.consumers_enabled:
         workers += [
             consumer(settings.shares_group, consumers.SHARE_SPECS, consumers.on_shares),
+            consumer(settings.content_group, consumers.CONTENT_SPECS, consumers.on_content),
+        ]
+        workers += [
             consumer(
                 settings.ingest_group,
                 consumers.INGEST_SPECS,
                 consumers.on_engagement,
                 batch_size=settings.ingest_batch_size,
                 batch_timeout_ms=settings.ingest_batch_timeout_ms,
-            ),
-            consumer(settings.content_group, consumers.CONTENT_SPECS, consumers.on_content),
+            )
+            for _ in range(settings.ingest_consumer_instances)
         ]
     if settings.flusher_enabled:
         workers.append(flusher(settings))

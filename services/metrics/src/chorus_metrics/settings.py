@@ -15,6 +15,11 @@ class MetricsSettings(ServiceSettings):
     content_group: str = "metrics-content"
     ingest_batch_size: int = Field(default=2000, ge=1)
     ingest_batch_timeout_ms: int = Field(default=100, ge=1)
+    ingest_consumer_instances: int = Field(default=1, ge=1, le=64)
+    """Ingest consumers in this process, members of one group: each takes a share of the
+    partitions (clicks are keyed by share, so they lock disjoint shares) and one's
+    Python work overlaps another's PostgreSQL transaction. More than the partition
+    count sit idle."""
 
     # --- engagement.updated flusher -------------------------------------------
     flusher_enabled: bool = True

@@ -128,10 +128,10 @@ async def metrics(
         kafka_bootstrap=kafka_bootstrap,
         redis_url=redis_url,
         internal_token_secret=internal_token_secret,
-        CHORUS_METRICS_SHARES_GROUP=f"metrics-shares-test-{run}",
-        CHORUS_METRICS_INGEST_GROUP=f"metrics-ingest-test-{run}",
-        CHORUS_METRICS_CONTENT_GROUP=f"metrics-content-test-{run}",
-        CHORUS_METRICS_FLUSH_POLL_INTERVAL="0.05",
+        shares_group=f"metrics-shares-test-{run}",
+        ingest_group=f"metrics-ingest-test-{run}",
+        content_group=f"metrics-content-test-{run}",
+        flush_poll_interval=0.05,
     )
     topics = sorted({s.topic for s in INPUT_SPECS} | {ENGAGEMENT_UPDATED.topic})
     await ensure_topics(kafka_bootstrap, topics + [f"{t}.dlq" for t in topics], 3)
