@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import dataclasses
 import logging
@@ -95,8 +96,24 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-async def seed_shares(conn: asyncpg.Connection, tenant: str, count: int, advocates: int) -> None:
+async def seed_shares(
+    conn: asyncpg.Connection, tenant: str, count: int, advocates: int
+) -> list[tuple[datetime, str]]:
+    """Seed `count` shares posted over a year; return (posted_at, share_id), oldest first."""
     rnd = random.Random(1)
+    records = [
+        (
+            tenant,
+            f"shr-{i}",
+            f"cnt-{i % 300}",
+            f"adv-{rnd.randrange(advocates)}",
+            [f"team-{rnd.randrange(40)}"],
+            rnd.choice(NETWORKS),
+            ["#bench"],
+            START + timedelta(seconds=rnd.randrange(365 * 86400)),
+        )
+        for i in range(count)
+    ]
     await conn.copy_records_to_table(
         "shares",
         columns=[
@@ -109,27 +126,50 @@ async def seed_shares(conn: asyncpg.Connection, tenant: str, count: int, advocat
             "campaign_hashtags",
             "posted_at",
         ],
-        records=[
-            (
-                tenant,
-                f"shr-{i}",
-                f"cnt-{i % 300}",
-                f"adv-{rnd.randrange(advocates)}",
-                [f"team-{rnd.randrange(40)}"],
-                rnd.choice(NETWORKS),
-                ["#bench"],
-                START + timedelta(seconds=rnd.randrange(365 * 86400)),
-            )
-            for i in range(count)
-        ],
+        records=records,
     )
+    return sorted((r[7], r[1]) for r in records)
 
 
 # --- 1. ingestion ------------------------------------------------------------------
 
 
-async def produce_clicks(bootstrap: str, spec: Any, tenant: str, clicks: int, shares: int) -> float:
+class SharePicker:
+    """Which share a click lands on: uniformly among all (the default), or, with
+    `mean_age_days`, on a share whose age (from the newest share) is drawn from an
+    exponential distribution of that mean: engagement on a post decays within days."""
+
+    def __init__(self, shares: list[tuple[datetime, str]], mean_age_days: float | None) -> None:
+        self.posted = [posted for posted, _ in shares]
+        self.ids = [share_id for _, share_id in shares]
+        self.mean_age_days = mean_age_days
+
+    def pick(self, rnd: random.Random, clicked: set[str]) -> str:
+        if self.mean_age_days is None:
+            share_id = self.ids[rnd.randrange(len(self.ids))]
+        else:
+            age = timedelta(days=rnd.expovariate(1 / self.mean_age_days))
+            # The newest share posted at or before (newest - age); the oldest past the range.
+            at = bisect.bisect_right(self.posted, self.posted[-1] - age) - 1
+            share_id = self.ids[max(at, 0)]
+        clicked.add(share_id)
+        return share_id
+
+    def describe(self) -> str:
+        if self.mean_age_days is None:
+            return f"uniformly on {len(self.ids):,} shares posted over a year"
+        return (
+            f"on {len(self.ids):,} shares posted over a year, by age from the newest "
+            f"(exponential, mean {self.mean_age_days:g} days)"
+        )
+
+
+async def produce_clicks(
+    bootstrap: str, spec: Any, tenant: str, clicks: int, picker: SharePicker
+) -> tuple[float, int]:
+    """Produce the clicks; return the seconds it took and how many shares they landed on."""
     rnd = random.Random(2)
+    clicked: set[str] = set()
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024, acks=1
     )
@@ -144,7 +184,7 @@ async def produce_clicks(bootstrap: str, spec: Any, tenant: str, clicks: int, sh
                 tenant_id=tenant,
                 click_id=uuid.UUID(int=rnd.getrandbits(128)),
                 link_code="bench1234",
-                share_id=f"shr-{rnd.randrange(shares)}",
+                share_id=picker.pick(rnd, clicked),
                 occurred_at=now + timedelta(milliseconds=i),
                 visitor_hash=f"{rnd.randrange(clicks // 3):064x}",  # repeat visitors: duplicates
                 user_agent=rnd.choice(BOTS) if bot else rnd.choice(BROWSERS),
@@ -162,7 +202,7 @@ async def produce_clicks(bootstrap: str, spec: Any, tenant: str, clicks: int, sh
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, len(clicked)
 
 
 async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> dict[str, Any]:
@@ -171,10 +211,11 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     spec = dataclasses.replace(CLICK_RECORDED, topic=topic)
     await ensure_topics(args.bootstrap, [topic, topic + ".dlq"], args.partitions)
     async with pool.acquire() as conn:
-        await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
+        shares = await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
         # Seeding's rollups are folded before the clock starts (0009), as its triggers were.
         await fold_rollups(conn)
-    produce_s = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, args.shares)
+    picker = SharePicker(shares, args.click_age_days)
+    produce_s, clicked = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, picker)
     log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
 
     first_batch: list[float] = []
@@ -184,20 +225,25 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
             first_batch.append(time.perf_counter())
         return await on_engagement(batch, conn)
 
-    runner = ConsumerRunner(
-        bootstrap=args.bootstrap,
-        pool=pool,
-        handler=handler,
-        service="bench",
-        config=ConsumerConfig(
-            group=f"bench-{run}",
-            specs=[spec],
-            batch_size=args.batch_size,
-            batch_timeout_ms=100,
-            partitions=args.partitions,
-            trace_messages=False,
-        ),
-    )
+    # --consumers N: N runners of one group in this process, as the service runs them
+    # with CHORUS_METRICS_INGEST_CONSUMER_INSTANCES=N.
+    runners = [
+        ConsumerRunner(
+            bootstrap=args.bootstrap,
+            pool=pool,
+            handler=handler,
+            service="bench",
+            config=ConsumerConfig(
+                group=f"bench-{run}",
+                specs=[spec],
+                batch_size=args.batch_size,
+                batch_timeout_ms=100,
+                partitions=args.partitions,
+                trace_messages=False,
+            ),
+        )
+        for _ in range(args.consumers)
+    ]
     flusher = Flusher(pool, min_interval=1.0, poll_interval=0.05, limit=2000)
     # The service's default fold interval (contributor rankings, 0009).
     folder = RollupFolder(pool, interval=MetricsSettings().rollup_fold_interval)
@@ -207,7 +253,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     poll_pid = await poll.fetchval("SELECT pg_backend_pid()")
     backends = await _backend_cpu(pool)
     cpu_started = time.process_time()
-    await runner.start()
+    for runner in runners:
+        await runner.start()
     await flusher.start()
     await folder.start()
     deadline = time.monotonic() + args.timeout
@@ -226,7 +273,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
             )
             if judged >= args.clicks and dirty == 0 and unfolded == 0:
                 break
-            if time.monotonic() > deadline or runner.failure:
+            if time.monotonic() > deadline or any(r.failure for r in runners):
                 raise RuntimeError(
                     f"ingestion stalled: {judged} judged, {dirty} dirty, {unfolded} unfolded"
                 )
@@ -239,7 +286,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         await pool.release(poll)
         await folder.stop()
         await flusher.stop()
-        await runner.stop()
+        for runner in runners:
+            await runner.stop()
     seconds = done - first_batch[0]
     verdicts = dict(
         await pool.fetch(
@@ -258,6 +306,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         "counted_valid": counted,
         "events": events,
         "produce_s": produce_s,
+        "workload": f"{picker.describe()}; {clicked:,} shares clicked",
         "topic": topic,
         "cpu_us": cpu / args.clicks * 1e6,
         "server_cpu_us": server_cpu / args.clicks * 1e6,
@@ -631,7 +680,9 @@ async def main(args: argparse.Namespace) -> None:
             await apply_migrations(conn, schema, [EVENTS_MIGRATIONS, MIGRATIONS])
         finally:
             await conn.close()
-    pool = await create_pool(args.dsn, schema, min_size=2, max_size=6) if schema else None
+    # A connection per consumer, the flusher, the fold, the progress polls, and spare.
+    size = args.consumers + 5
+    pool = await create_pool(args.dsn, schema, min_size=2, max_size=size) if schema else None
     topic = None
     try:
         if args.clicks:
@@ -641,7 +692,9 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"ingestion: {result['clicks']} clicks judged + aggregated + flushed in "
                 f"{result['seconds']:.2f}s = {result['rate']:,.0f} engagements/s "
-                f"(target >= 10,000)\n"
+                f"(target >= 10,000), {args.consumers} consumer(s), {args.partitions} "
+                f"partitions\n"
+                f"  clicks {result['workload']}\n"
                 f"  verdicts {result['verdicts']}; valid counted on shares "
                 f"{result['counted_valid']}; engagement.updated events in outbox "
                 f"{result['events']}; producing took {result['produce_s']:.1f}s (not counted)\n"
@@ -715,6 +768,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shares", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--partitions", type=int, default=3)
+    parser.add_argument(
+        "--consumers", type=int, default=1, help="ingest consumers (one group) in this process"
+    )
+    parser.add_argument(
+        "--click-age-days",
+        type=float,
+        help="clicks land on shares whose age from the newest share is exponential with this "
+        "mean (days); default: uniformly on all shares, posted over a year",
+    )
     parser.add_argument("--kpi-engagements", type=int, default=2_000_000)
     parser.add_argument("--kpi-shares", type=int, default=200_000)
     parser.add_argument("--queries", type=int, default=300)
