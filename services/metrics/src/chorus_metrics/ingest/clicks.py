@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import asyncpg
 from chorus_events.contracts import ClickRecorded
 
-from chorus_metrics.fraud.judge import Click, ClickJudge, Judgement
+from chorus_metrics.fraud.judge import Click, ClickJudge, Judgement, Verdict
 from chorus_metrics.fraud.rules import FraudRules, Reason
 from chorus_metrics.ingest import clicks_repository as repo
 from chorus_metrics.ingest.model import Changes, ShareFacts, ShareKey
@@ -55,9 +56,7 @@ async def ingest_clicks(
     ordered = [by_id[v.click_id] for v in judgement.verdicts]
     statuses = [("valid" if v.valid else "rejected", _reason(v.reason)) for v in judgement.verdicts]
     inserted = await repo.insert(conn, tenant, ordered, statuses)
-    for verdict in judgement.verdicts:
-        if verdict.click_id in inserted:
-            count(changes, tenant, verdict.share_id, verdict.reason)
+    count(changes, tenant, [v for v in judgement.verdicts if v.click_id in inserted])
     await revoke(conn, tenant, judgement, changes)
 
 
@@ -86,8 +85,7 @@ async def match_held_clicks(
     ]
     judgement = await judge(conn, tenant, rules, clicks)
     await repo.set_verdicts(conn, tenant, judgement.verdicts)
-    for verdict in judgement.verdicts:
-        count(changes, tenant, verdict.share_id, verdict.reason)
+    count(changes, tenant, judgement.verdicts)
     await revoke(conn, tenant, judgement, changes)
     return len(clicks)
 
@@ -155,13 +153,20 @@ async def revoke(
         change.rejected[Reason.BURST.value] += 1
 
 
-def count(changes: Changes, tenant: str, share_id: str, reason: Reason | None) -> None:
-    CLICKS_JUDGED.labels(reason.value if reason else "valid").inc()
-    change = changes.of((tenant, share_id))
-    if reason is None:
-        change.clicks += 1
-    else:
-        change.rejected[reason.value] += 1
+def count(changes: Changes, tenant: str, verdicts: Sequence[Verdict]) -> None:
+    """Add `verdicts` to their shares' changes and to the judged-clicks counter."""
+    judged: Counter[str] = Counter()
+    for verdict in verdicts:
+        change = changes.of((tenant, verdict.share_id))
+        if verdict.reason is None:
+            change.clicks += 1
+            judged["valid"] += 1
+        else:
+            change.rejected[verdict.reason.value] += 1
+            judged[verdict.reason.value] += 1
+    # One labelled increment per outcome, not per click (a labels() lookup each).
+    for outcome, n in judged.items():
+        CLICKS_JUDGED.labels(outcome).inc(n)
 
 
 def _reason(reason: Reason | None) -> str | None:
