@@ -240,6 +240,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
                 batch_timeout_ms=100,
                 partitions=args.partitions,
                 trace_messages=False,
+                tracked=False,  # as the service runs its ingest consumer (metrics app.py)
             ),
         )
         for _ in range(args.consumers)

@@ -106,6 +106,13 @@ class ConsumerConfig:
     dead_letter_policy: Callable[[], DeadLetterPolicy] = DeadLetterPolicy
     tracking_retention: TrackingRetention | None = field(default_factory=TrackingRetention)
     """Purge of this group's old tracking rows (see chorus_events.retention); None: keep all."""
+    tracked: bool = True
+    """Record every event id in `processed_events` (the contract above). False only for
+    a handler that records its events' own identities itself, under a unique key, in
+    the same transaction, and skips those already there (e.g. metrics stores each
+    click id once): a redelivered event then has no second effect either, and the
+    runner writes no tracking row. It hands over every event of a batch (duplicates
+    within one batch once), and must be tested against redelivery."""
     co_partitioned: bool = False
     """Give partition i of every subscribed topic to the same member (Kafka's range
     assignment) instead of spreading them round-robin. For topics with the same key
@@ -599,6 +606,12 @@ class ConsumerRunner:
             unique = {env.id: (m, env) for m, env in reversed(items)}
             items = [unique[event_id] for event_id in dict.fromkeys(ids)]
             ids = [env.id for _m, env in items]
+        if not self.config.tracked:
+            # The handler keeps its events' identities itself (see `ConsumerConfig.tracked`).
+            async with self.pool.acquire() as conn, conn.transaction():
+                after = await self.handler([env for _m, env in items], conn)
+            self.stats.applied += len(items)
+            return after
         topics = [m.topic for m, _env in items]
         partitions = [m.partition for m, _env in items]
         offsets = [m.offset for m, _env in items]

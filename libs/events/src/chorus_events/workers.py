@@ -35,6 +35,7 @@ def consumer(
     batch_size: int = 500,
     batch_timeout_ms: int = 200,
     trace_messages: bool | None = None,
+    tracked: bool = True,
 ) -> WorkerFactory:
     def build(ctx: ServiceContext) -> Worker:
         runner = ConsumerRunner(
@@ -49,6 +50,7 @@ def consumer(
                 batch_timeout_ms=batch_timeout_ms,
                 partitions=ctx.settings.kafka_partitions,
                 trace_messages=trace_messages,
+                tracked=tracked,
             ),
         )
         ctx.extras.setdefault("consumers", []).append(runner)

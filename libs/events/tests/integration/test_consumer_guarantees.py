@@ -271,6 +271,56 @@ async def test_re_produced_events_have_no_second_effect(backbone: Backbone) -> N
     assert runner.stats.duplicates == 15
 
 
+async def test_an_untracked_consumer_hands_over_redeliveries_and_writes_no_tracking_rows(
+    backbone: Backbone,
+) -> None:
+    # `tracked=False` is for handlers that keep their events' identities themselves:
+    # the runner must then give them every delivery (a redelivery included, once per
+    # batch) in one transaction with no tracking row, and count nothing as duplicate.
+    seen: list[str] = []
+
+    async def keep_ids(batch: Sequence[Envelope[Any]], conn: asyncpg.Connection) -> None:
+        seen.extend(env.id for env in batch)
+        await conn.executemany(
+            "INSERT INTO effects (event_id, seq) SELECT $1, $2 "
+            "WHERE NOT EXISTS (SELECT 1 FROM effects WHERE event_id = $1)",
+            [(env.id, env.payload.seq) for env in batch],
+        )
+
+    def record(seq: int) -> Any:
+        ping = Ping(tenant_id="t1", seq=seq, entity="e")
+        return encode(backbone.spec, ping, source="/chorus/test", event_id=f"un-{seq}")
+
+    producer = AIOKafkaProducer(bootstrap_servers=backbone.bootstrap)
+    await producer.start()
+
+    async def send(seqs: Sequence[int]) -> None:
+        for seq in seqs:
+            r = record(seq)
+            await producer.send_and_wait(r.topic, r.value, key=r.key, headers=r.headers)
+
+    runner = backbone.runner("g-untracked", keep_ids, tracked=False, batch_timeout_ms=50)
+    try:
+        await runner.start()
+        await eventually(lambda: _both_assigned(runner), what="assigned")
+        await send(range(5))
+        await eventually(lambda: _count_at_least(backbone, 5), what="first 5 applied")
+        await send([3, 4, 5, 6])  # two redelivered, two new
+        await eventually(lambda: _count_at_least(backbone, 7), what="7 applied")
+        await eventually(lambda: _at_least(len(seen), 9), what="every delivery handed over")
+        await _settle(runner)
+    finally:
+        await runner.stop()
+        await producer.stop()
+    assert sorted(await backbone.effects()) == list(range(7))
+    assert sorted(seen) == sorted(f"un-{i}" for i in [0, 1, 2, 3, 3, 4, 4, 5, 6])
+    assert runner.stats.duplicates == 0
+    tracked = await backbone.pool.fetchval(
+        "SELECT count(*) FROM processed_events WHERE consumer_group = 'g-untracked'"
+    )
+    assert tracked == 0
+
+
 # --- helpers ------------------------------------------------------------------
 
 

@@ -34,6 +34,10 @@ def build_workers(settings: MetricsSettings) -> list[WorkerFactory]:
                 consumers.on_engagement,
                 batch_size=settings.ingest_batch_size,
                 batch_timeout_ms=settings.ingest_batch_timeout_ms,
+                # Clicks are stored once per click id, reported engagement once per
+                # (source, source_event_id), in the batch's transaction: a redelivery
+                # has no second effect without a tracking row per event.
+                tracked=False,
             )
             for _ in range(settings.ingest_consumer_instances)
         ]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from chorus_devstack.waiting import eventually
 from chorus_events.contracts import CLICK_RECORDED, SHARE_POSTED, Measurement
+from chorus_events.envelope import encode
 
 from .conftest import Metrics, click, share_posted, visitor
 
@@ -133,3 +134,29 @@ async def _share_known(metrics: Metrics, tenant: str, share_id: str) -> bool:
         "SELECT count(*) FROM shares WHERE tenant_id = $1 AND share_id = $2", tenant, share_id
     )
     return bool(n)
+
+
+async def test_redelivered_and_re_produced_clicks_count_once(metrics: Metrics, tenant: str) -> None:
+    # The ingest consumer keeps no tracking row per event (`tracked=False`): the clicks
+    # table's click ids are what make a redelivery (same event, same ce_id) and a
+    # re-produced click (sharing's retry: a new ce_id, the same click id) count once.
+    await metrics.produce(SHARE_POSTED, share_posted(tenant, "shr-re"))
+    await eventually(
+        lambda: _share_known(metrics, tenant, "shr-re"), what="share in the read model"
+    )
+    once, other = click(tenant, "shr-re"), click(tenant, "shr-re")
+    record = encode(CLICK_RECORDED, once, source="/chorus/test")
+    for _ in range(3):  # the same record, as Kafka redelivers it
+        await metrics.producer.send(
+            record.topic, value=record.value, key=record.key, headers=record.headers
+        )
+    await metrics.produce(CLICK_RECORDED, once, other)  # re-produced: new ce_ids
+    await _settled(metrics, tenant, "shr-re", 2)
+    stored = await metrics.fetchval("SELECT count(*) FROM clicks WHERE tenant_id = $1", tenant)
+    assert stored == 2
+    assert (
+        await metrics.fetchval(
+            "SELECT clicks FROM shares WHERE tenant_id = $1 AND share_id = 'shr-re'", tenant
+        )
+        == 2
+    )
