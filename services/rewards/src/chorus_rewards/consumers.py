@@ -26,12 +26,12 @@ from chorus_rewards.accrual import (
     LedgerEntry,
     ShareProgress,
     TenantContext,
-    cap_keys_for_engagement,
-    cap_keys_for_share,
+    cap_day_of_engagement,
+    cap_day_of_share,
+    normalized_hashtags,
 )
 from chorus_rewards.badges import count_share
 from chorus_rewards.board_sync import BoardWriter, update_standings
-from chorus_rewards.boards import normalize_hashtag
 from chorus_rewards.periods import buckets_of
 from chorus_rewards.repository import ledger as repo
 from chorus_rewards.repository.locks import lock_tenants_shared
@@ -98,9 +98,9 @@ async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]
     accounts = await repo.lock_advocates(conn, {(p.tenant_id, p.advocate_id) for _, p in ordered})
     fresh_shares = await repo.insert_shares(conn, [_new_share(eid, p) for eid, p in shares])
     progress = await repo.load_progress(conn, {(p.tenant_id, p.share_id) for _, p in updates})
-    cap_keys = [k for _, p in shares for k in cap_keys_for_share(contexts[p.tenant_id], p)]
-    cap_keys += [k for _, p in updates for k in cap_keys_for_engagement(contexts[p.tenant_id], p)]
-    accrual = Accrual(await repo.load_caps(conn, cap_keys))
+    days = {cap_day_of_share(contexts[p.tenant_id], p) for _, p in shares}
+    days.update(cap_day_of_engagement(contexts[p.tenant_id], p) for _, p in updates)
+    accrual = Accrual(await repo.load_cap_days(conn, days))
 
     result = BatchResult(contexts, [])
     touched_progress: dict[tuple[str, str], ShareProgress] = {}
@@ -149,7 +149,7 @@ def _new_share(event_id: str, p: SharePosted) -> repo.NewShare:
         network=p.network.value,
         rewardable=p.network not in UNREWARDED_SHARE_NETWORKS,
         team_ids=tuple(p.team_ids),
-        hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+        hashtags=normalized_hashtags(p.campaign_hashtags),
         posted_at=p.posted_at,
         event_id=event_id,
     )
