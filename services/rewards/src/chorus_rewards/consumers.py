@@ -79,25 +79,32 @@ async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]
     """Lock and load what `batch` needs (shares are recorded here: whether a share is new
     decides its points) and value its events in stream order; `write_effects` writes the
     rest. Both run on `conn`'s transaction."""
+    # One pass over the batch collects what the loads below need.
     shares: list[tuple[str, SharePosted]] = []
     updates: list[tuple[str, EngagementUpdated]] = []
     ordered: list[tuple[str, SharePosted | EngagementUpdated]] = []
+    advocates: set[repo.Advocate] = set()
+    shared: set[tuple[str, str]] = set()
+    share_type, engagement_type = SHARE_POSTED.ce_type, ENGAGEMENT_UPDATED.ce_type
     for env in batch:
-        if env.type == SHARE_POSTED.ce_type:
-            shares.append((env.id, env.payload))
-        elif env.type == ENGAGEMENT_UPDATED.ce_type:
-            updates.append((env.id, env.payload))
+        p = env.payload
+        if env.type == share_type:
+            shares.append((env.id, p))
+        elif env.type == engagement_type:
+            updates.append((env.id, p))
+            shared.add((p.tenant_id, p.share_id))
         else:
             continue
-        ordered.append((env.id, env.payload))
-    tenants = sorted({p.tenant_id for _, p in ordered})
+        ordered.append((env.id, p))
+        advocates.add((p.tenant_id, p.advocate_id))
+    tenants = sorted({t for t, _ in advocates})
     if not tenants:
         return BatchResult({}, [])
     await lock_tenants_shared(conn, tenants)
     contexts = await load_contexts(conn, tenants)
-    accounts = await repo.lock_advocates(conn, {(p.tenant_id, p.advocate_id) for _, p in ordered})
+    accounts = await repo.lock_advocates(conn, advocates)
     fresh_shares = await repo.insert_shares(conn, [_new_share(eid, p) for eid, p in shares])
-    progress = await repo.load_progress(conn, {(p.tenant_id, p.share_id) for _, p in updates})
+    progress = await repo.load_progress(conn, shared)
     days = {cap_day_of_share(contexts[p.tenant_id], p) for _, p in shares}
     days.update(cap_day_of_engagement(contexts[p.tenant_id], p) for _, p in updates)
     accrual = Accrual(await repo.load_cap_days(conn, days))

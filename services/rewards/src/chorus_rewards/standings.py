@@ -42,7 +42,7 @@ def slot(period: Period, metric: Metric) -> int:
     return PERIODS.index(period) * _METRICS + METRICS.index(metric)
 
 
-@dataclass
+@dataclass(slots=True)
 class Standing:
     tenant_id: str
     advocate_id: str

@@ -217,7 +217,7 @@ async def write_batch(
             (
                 e.tenant_id,
                 e.advocate_id,
-                e.kind.value,
+                e.kind,  # orjson writes an enum as its value
                 e.points,
                 e.engagement,
                 e.reach,
