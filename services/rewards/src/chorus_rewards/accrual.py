@@ -212,7 +212,7 @@ class Accrual:
         rates, caps = _engagement_terms(version.rules, p.network)
         day = -1  # the local day, worked out only when a positive change meets a cap
         points = 0
-        paid = progress.paid
+        paid, usage = progress.paid, self.cap_usage
         breakdown: dict[str, dict[str, Any]] = {}
         for i in range(len(_ENGAGEMENT)):
             old, new = old_counts[i], new_counts[i]
@@ -223,11 +223,15 @@ class Accrual:
                 raw = math.floor(new * rate / 1000) - math.floor(old * rate / 1000)
             else:
                 raw = (new - old) * rate
-            if raw > 0:
+            if raw > 0:  # `_grant`, inlined
                 if day < 0:
                     day = local_date(p.window_end, ctx.tz).toordinal()
                 key = (p.tenant_id, p.advocate_id, _ENGAGEMENT[i], day)
-                granted = self._grant(key, raw, caps[i])
+                cap, used = caps[i], usage.get(key, 0)
+                granted = raw if cap is None else max(0, min(raw, cap - used))
+                if granted:
+                    usage[key] = used + granted
+                    self.touched.add(key)
             elif raw < 0:  # take back at most what this share was paid for the action
                 granted = -min(-raw, paid[i])
             else:

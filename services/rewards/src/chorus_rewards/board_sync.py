@@ -128,9 +128,12 @@ def _fold(
             dirty[key] = marks | (changed & ranked)
             for p, bucket in late_cells:
                 late.add((key, p, bucket))
+    set_row = changes.set_row  # `_emit`, inlined: once per changed row
     for key, marks in dirty.items():
         if marks:
-            _emit(changes, contexts[key[0]].tz, rows[key], marks)
+            row = rows[key]
+            tz = contexts[key[0]].tz
+            set_row(key[0], tz, key[2], key[1], marks, row.buckets, row.values, row.reached)
     return changes, late
 
 
