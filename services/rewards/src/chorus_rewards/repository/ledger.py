@@ -107,7 +107,7 @@ async def load_progress(
         "SELECT p.tenant_id, p.share_id, p.advocate_id, p.sequence, p.counts, p.paid "
         "FROM share_progress p JOIN jsonb_array_elements($1::text::jsonb) AS r "
         "ON p.tenant_id = r->>0 AND p.share_id = r->>1",
-        rows(sorted(set(keys))),
+        rows(list(set(keys))),  # unsorted: a read (the rows are locked by their advocate's)
     )
     return {
         (r["tenant_id"], r["share_id"]): ShareProgress(
@@ -131,7 +131,7 @@ async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[Ca
 
 async def load_cap_days(conn: asyncpg.Connection, keys: Iterable[CapDay]) -> dict[CapKey, int]:
     """Cap usage of every action with usage on each (tenant, advocate, day) of `keys`."""
-    days = sorted(set(keys))
+    days = list(set(keys))  # unsorted: a read (the rows are locked by their advocate's)
     if not days:
         return {}
     loaded = await conn.fetch(
