@@ -109,16 +109,6 @@ _ENGAGEMENT = tuple(a.value for a in ENGAGEMENT_ACTIONS)  # enum .value is slow 
 _IMPRESSIONS = ENGAGEMENT_ACTIONS.index(Action.IMPRESSIONS)
 
 
-def cap_keys_for_share(ctx: TenantContext, p: SharePosted) -> list[CapKey]:
-    day = local_date(p.posted_at, ctx.tz).toordinal()
-    return [(p.tenant_id, p.advocate_id, _SHARE, day)]
-
-
-def cap_keys_for_engagement(ctx: TenantContext, p: EngagementUpdated) -> list[CapKey]:
-    day = local_date(p.window_end, ctx.tz).toordinal()
-    return [(p.tenant_id, p.advocate_id, a, day) for a in _ENGAGEMENT]
-
-
 CapDay = tuple[str, str, int]
 """(tenant, advocate, local day ordinal): one `cap_days` row, every action of the day."""
 
@@ -178,16 +168,17 @@ class Accrual:
     def share(self, ctx: TenantContext, event_id: str, p: SharePosted) -> LedgerEntry:
         """The entry for a share seen for the first time (0 points is still an entry)."""
         version = ctx.book.at(p.posted_at)
-        raw = version.rules.share_points(p.network)
-        (key,) = cap_keys_for_share(ctx, p)
-        granted = self._grant(key, raw, version.rules.cap(Action.SHARE))
+        rules = version.rules
+        raw = rules.share_points(p.network)
+        key = (p.tenant_id, p.advocate_id, _SHARE, local_date(p.posted_at, ctx.tz).toordinal())
+        granted = self._grant(key, raw, rules.cap(Action.SHARE))
         return LedgerEntry(
             tenant_id=p.tenant_id,
             advocate_id=p.advocate_id,
             kind=EntryKind.SHARE,
             points=granted,
             occurred_at=p.posted_at,
-            breakdown={Action.SHARE.value: {"points": granted, "uncapped": raw}},
+            breakdown={_SHARE: {"points": granted, "uncapped": raw}},
             rule_version=version.version,
             event_id=event_id,
             share_id=p.share_id,

@@ -32,7 +32,7 @@ from chorus_rewards.accrual import (
 )
 from chorus_rewards.badges import count_share
 from chorus_rewards.board_sync import BoardWriter, update_standings
-from chorus_rewards.periods import buckets_of
+from chorus_rewards.periods import bucket_tuple
 from chorus_rewards.repository import ledger as repo
 from chorus_rewards.repository.locks import lock_tenants_shared
 from chorus_rewards.rules import UNREWARDED_SHARE_NETWORKS
@@ -122,12 +122,14 @@ async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]
             fresh_shares.discard((p.tenant_id, p.share_id))
             entry = accrual.share(ctx, event_id, p)
             if p.network not in UNREWARDED_SHARE_NETWORKS:
-                week = buckets_of(p.posted_at, ctx.tz).week
+                week = bucket_tuple(p.posted_at, ctx.tz)[1]  # no `Buckets` object per share
                 for badge in count_share(account, week):
                     result.badges.append((p.tenant_id, p.advocate_id, badge, event_id))
         else:
             key = (p.tenant_id, p.share_id)
-            state = progress.setdefault(key, ShareProgress(p.tenant_id, p.share_id, p.advocate_id))
+            state = progress.get(key)
+            if state is None:
+                state = progress[key] = ShareProgress(p.tenant_id, p.share_id, p.advocate_id)
             before = state.sequence
             entry = accrual.engagement(ctx, event_id, p, state)
             if p.sequence > before:
