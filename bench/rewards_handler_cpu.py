@@ -65,11 +65,16 @@ class Connection:
     """Statements are built by the real repository code, then only hashed."""
 
     async def execute(self, *args: Any) -> None:
-        digest.update(repr(args).encode())
+        _hash(args)
 
     async def fetch(self, *args: Any) -> list[Any]:
-        digest.update(repr(args).encode())
+        _hash(args)
         return []
+
+
+def _hash(args: tuple[Any, ...]) -> None:
+    for a in args:
+        digest.update(a if isinstance(a, bytes) else str(a).encode())
 
 
 def install(store: Store) -> None:
