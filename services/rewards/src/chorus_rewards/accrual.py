@@ -28,7 +28,6 @@ Corrections do not give cap room back.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +46,7 @@ from chorus_rewards.rules import (
     Action,
     PointsRules,
     RuleBook,
+    impressions_value,
 )
 
 CapKey = tuple[str, str, str, int]
@@ -210,8 +210,8 @@ class Accrual:
             if old == new:
                 continue
             rate = rates[i]
-            if i == _IMPRESSIONS:  # per 1,000, floored (`rules.engagement_value`)
-                raw = math.floor(new * rate / 1000) - math.floor(old * rate / 1000)
+            if i == _IMPRESSIONS:  # `rules.engagement_value`, with the rate looked up once
+                raw = impressions_value(rate, new) - impressions_value(rate, old)
             else:
                 raw = (new - old) * rate
             if raw > 0:  # `_grant`, inlined
