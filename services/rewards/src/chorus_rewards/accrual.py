@@ -31,9 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chorus_events.contracts.base import Network
 from chorus_events.contracts.engagement import EngagementUpdated
 from chorus_events.contracts.sharing import SharePosted
 
@@ -42,8 +44,9 @@ from chorus_rewards.periods import local_date
 from chorus_rewards.rules import (
     ENGAGEMENT_ACTIONS,
     Action,
+    PointsRules,
     RuleBook,
-    engagement_value,
+    impressions_value,
 )
 
 CapKey = tuple[str, str, str, int]
@@ -103,16 +106,48 @@ class ShareProgress:
 
 _SHARE = Action.SHARE.value
 _ENGAGEMENT = tuple(a.value for a in ENGAGEMENT_ACTIONS)  # enum .value is slow on hot paths
+_IMPRESSIONS = ENGAGEMENT_ACTIONS.index(Action.IMPRESSIONS)
 
 
-def cap_keys_for_share(ctx: TenantContext, p: SharePosted) -> list[CapKey]:
-    day = local_date(p.posted_at, ctx.tz).toordinal()
-    return [(p.tenant_id, p.advocate_id, _SHARE, day)]
+CapDay = tuple[str, str, int]
+"""(tenant, advocate, local day ordinal): one `cap_days` row, every action of the day."""
 
 
-def cap_keys_for_engagement(ctx: TenantContext, p: EngagementUpdated) -> list[CapKey]:
-    day = local_date(p.window_end, ctx.tz).toordinal()
-    return [(p.tenant_id, p.advocate_id, a, day) for a in _ENGAGEMENT]
+def cap_day_of_share(ctx: TenantContext, p: SharePosted) -> CapDay:
+    return (p.tenant_id, p.advocate_id, local_date(p.posted_at, ctx.tz).toordinal())
+
+
+def cap_day_of_engagement(ctx: TenantContext, p: EngagementUpdated) -> CapDay:
+    return (p.tenant_id, p.advocate_id, local_date(p.window_end, ctx.tz).toordinal())
+
+
+@lru_cache(maxsize=4096)
+def normalized_hashtags(hashtags: tuple[str, ...]) -> tuple[str, ...]:
+    """An event's campaign hashtags normalised, first occurrence kept (remembered: events
+    repeat a few campaigns' tags)."""
+    return tuple(dict.fromkeys(normalize_hashtag(h) for h in hashtags))
+
+
+_Terms = tuple[tuple[int, ...], tuple[int | None, ...]]
+_terms: dict[tuple[int, Network], tuple[PointsRules, _Terms]] = {}
+
+
+def _engagement_terms(rules: PointsRules, network: Network) -> _Terms:
+    """(rate, daily cap) per engagement action of `rules` on `network`, worked out once per
+    rules version and network instead of per event (versions are immutable; the cache keeps
+    the rules object alive, so its id is not reused while cached)."""
+    hit = _terms.get((id(rules), network))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    rates = rules.rates(network)
+    terms = (
+        tuple(rates.rate(a) for a in ENGAGEMENT_ACTIONS),
+        tuple(rules.cap(a) for a in ENGAGEMENT_ACTIONS),
+    )
+    if len(_terms) >= 1024:
+        _terms.clear()
+    _terms[(id(rules), network)] = (rules, terms)
+    return terms
 
 
 class Accrual:
@@ -133,21 +168,22 @@ class Accrual:
     def share(self, ctx: TenantContext, event_id: str, p: SharePosted) -> LedgerEntry:
         """The entry for a share seen for the first time (0 points is still an entry)."""
         version = ctx.book.at(p.posted_at)
-        raw = version.rules.share_points(p.network)
-        (key,) = cap_keys_for_share(ctx, p)
-        granted = self._grant(key, raw, version.rules.cap(Action.SHARE))
+        rules = version.rules
+        raw = rules.share_points(p.network)
+        key = (p.tenant_id, p.advocate_id, _SHARE, local_date(p.posted_at, ctx.tz).toordinal())
+        granted = self._grant(key, raw, rules.cap(Action.SHARE))
         return LedgerEntry(
             tenant_id=p.tenant_id,
             advocate_id=p.advocate_id,
             kind=EntryKind.SHARE,
             points=granted,
             occurred_at=p.posted_at,
-            breakdown={Action.SHARE.value: {"points": granted, "uncapped": raw}},
+            breakdown={_SHARE: {"points": granted, "uncapped": raw}},
             rule_version=version.version,
             event_id=event_id,
             share_id=p.share_id,
             team_ids=tuple(p.team_ids),
-            hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+            hashtags=normalized_hashtags(p.campaign_hashtags),
         )
 
     def engagement(
@@ -156,43 +192,57 @@ class Accrual:
         """The entry for a fresh update, None for a stale one or one that changes nothing."""
         if p.sequence <= progress.sequence:
             return None
-        version = ctx.book.at(p.window_end)
-        rates = version.rules.rates(p.network)
         totals = p.totals
         new_counts = [totals.clicks, totals.reactions, totals.comments, totals.reshares]
         new_counts.append(totals.impressions)
-        keys = cap_keys_for_engagement(ctx, p)
+        old_counts = progress.counts
+        progress.sequence = p.sequence
+        if new_counts == old_counts:
+            return None
+        version = ctx.book.at(p.window_end)
+        rates, caps = _engagement_terms(version.rules, p.network)
+        day = -1  # the local day, worked out only when a positive change meets a cap
         points = 0
+        paid, usage = progress.paid, self.cap_usage
         breakdown: dict[str, dict[str, Any]] = {}
-        for i, action in enumerate(ENGAGEMENT_ACTIONS):
-            old, new = progress.counts[i], new_counts[i]
+        for i in range(len(_ENGAGEMENT)):
+            old, new = old_counts[i], new_counts[i]
             if old == new:
                 continue
-            raw = engagement_value(action, rates, new) - engagement_value(action, rates, old)
-            if raw >= 0:
-                granted = self._grant(keys[i], raw, version.rules.cap(action))
-            else:  # take back at most what this share was paid for the action
-                granted = -min(-raw, progress.paid[i])
-            progress.paid[i] += granted
+            rate = rates[i]
+            if i == _IMPRESSIONS:  # `rules.engagement_value`, with the rate looked up once
+                raw = impressions_value(rate, new) - impressions_value(rate, old)
+            else:
+                raw = (new - old) * rate
+            if raw > 0:  # `_grant`, inlined
+                if day < 0:
+                    day = local_date(p.window_end, ctx.tz).toordinal()
+                key = (p.tenant_id, p.advocate_id, _ENGAGEMENT[i], day)
+                cap, used = caps[i], usage.get(key, 0)
+                granted = raw if cap is None else max(0, min(raw, cap - used))
+                if granted:
+                    usage[key] = used + granted
+                    self.touched.add(key)
+            elif raw < 0:  # take back at most what this share was paid for the action
+                granted = -min(-raw, paid[i])
+            else:
+                granted = 0
+            paid[i] += granted
             points += granted
             breakdown[_ENGAGEMENT[i]] = {"count": new - old, "points": granted, "uncapped": raw}
-        deltas = [new - old for new, old in zip(new_counts, progress.counts, strict=True)]
-        progress.sequence = p.sequence
         progress.counts = new_counts
-        if not any(deltas):
-            return None
         return LedgerEntry(
             tenant_id=p.tenant_id,
             advocate_id=p.advocate_id,
             kind=EntryKind.ENGAGEMENT,
             points=points,
             occurred_at=p.window_end,
-            engagement=sum(deltas[:4]),
-            reach=deltas[4],
+            engagement=sum(new_counts[:4]) - sum(old_counts[:4]),
+            reach=new_counts[4] - old_counts[4],
             breakdown=breakdown,
             rule_version=version.version,
             event_id=event_id,
             share_id=p.share_id,
             team_ids=tuple(p.team_ids),
-            hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+            hashtags=normalized_hashtags(p.campaign_hashtags),
         )

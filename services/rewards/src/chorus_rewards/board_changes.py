@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from chorus_rewards.boards import METRICS, Metric, board_key, changes_channel, tenant_prefix
 from chorus_rewards.periods import PERIODS, Period
 from chorus_rewards.scoring import TIE_BITS, TIE_MAX, VALUE_LIMIT, encode_score, reach_base
-from chorus_rewards.standings import SLOTS_OF, bucket_start_ms, expire_at
+from chorus_rewards.standings import SLOTS, bucket_start_ms, expire_at
 
 NOTICE_MAX_ADVOCATES = 500
 _METRICS = len(METRICS)
@@ -45,6 +45,18 @@ def _period_targets(
 
 _M = range(_METRICS)
 
+_Period = tuple[list[dict[str, int] | None] | None, int, int, int | None]
+
+GROUPS_OF: tuple[tuple[tuple[int, tuple[int, ...]], ...], ...] = tuple(
+    tuple(
+        (p, tuple(m for m in _M if mask >> (p * _METRICS + m) & 1))
+        for p in range(len(PERIODS))
+        if mask >> (p * _METRICS) & ((1 << _METRICS) - 1)
+    )
+    for mask in range(1 << SLOTS)
+)
+"""The slots of a slot mask grouped by period: ((period index, metric indexes), ...)."""
+
 
 @dataclass
 class BoardChanges:
@@ -54,6 +66,10 @@ class BoardChanges:
     """board key -> unix time of EXPIREAT (period boards only)."""
     now: float = field(default_factory=time.time)
     """Cells of boards already past their retention are dropped, as the rebuild does."""
+    _periods: dict[tuple[str, str, int, int | None], _Period] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """(tenant, scope, period index, bucket) -> what `set_row` needs of it (`_period`)."""
 
     def set_slot(
         self,
@@ -92,36 +108,62 @@ class BoardChanges:
         reached: Sequence[int],
     ) -> None:
         """`set_slot` for the slots in the mask `slots` (bit s = slot s) of one standings
-        row, in its current buckets: the consumer's hot path, with the tenant's boards and
-        the lookups bound once per period."""
-        boards = self.scores.get(tenant_id)
-        if boards is None:
-            boards = self.scores[tenant_id] = {}
-        now, expiry = self.now, self.expiry
-        held = -1
-        for s in SLOTS_OF[slots]:
-            p = s // _METRICS
-            if p != held:
-                held = p
-                bucket = buckets[p - 1] if p else None
-                keys, start_ms, base, unit, expires = _period_targets(
-                    tenant_id, scope, p, bucket, tz
-                )
-                live = expires is None or expires > now
-            if not live:
-                continue
-            key = keys[s - p * _METRICS]
-            members = boards.get(key)
-            if members is None:
-                members = boards[key] = {}
-                if expires is not None:
-                    expiry[key] = expires
-            # `encode_score` inlined for the common case (value and reach time in range).
-            value, units = values[s], (reached[s] - base) // unit
-            if 0 <= units <= TIE_MAX and -VALUE_LIMIT < value < VALUE_LIMIT:
-                members[advocate_id] = -((value << TIE_BITS) + (TIE_MAX - units))
-            else:
-                members[advocate_id] = encode_score(value, reached[s], start_ms)
+        row, in its current buckets: the consumer's hot path, with each period bucket's
+        boards and score terms looked up once per batch (`_period`), not per cell."""
+        periods = self._periods
+        for p, metrics in GROUPS_OF[slots]:
+            bucket = buckets[p - 1] if p else None
+            found = periods.get((tenant_id, scope, p, bucket))
+            if found is None:
+                found = self._period(tenant_id, tz, scope, p, bucket)
+            boards, base, unit, start_ms = found
+            if boards is None:
+                continue  # past its retention
+            for m in metrics:
+                members = boards[m]
+                if members is None:
+                    members = self._board(tenant_id, tz, scope, p, bucket, m, boards)
+                s = p * _METRICS + m
+                # `encode_score` inlined for the common case (value and reach time in range).
+                value, units = values[s], (reached[s] - base) // unit
+                if 0 <= units <= TIE_MAX and -VALUE_LIMIT < value < VALUE_LIMIT:
+                    members[advocate_id] = -((value << TIE_BITS) + (TIE_MAX - units))
+                else:
+                    members[advocate_id] = encode_score(value, reached[s], start_ms)
+
+    def _period(
+        self, tenant_id: str, tz: ZoneInfo, scope: str, p: int, bucket: int | None
+    ) -> _Period:
+        """The (member dicts per metric, created on first use; None when the bucket is past
+        its retention), reach base and unit, bucket start ms) of one period bucket."""
+        _, start_ms, base, unit, expires = _period_targets(tenant_id, scope, p, bucket, tz)
+        live = expires is None or expires > self.now
+        found: _Period = ([None] * _METRICS if live else None, base, unit, start_ms)
+        self._periods[(tenant_id, scope, p, bucket)] = found
+        return found
+
+    def _board(
+        self,
+        tenant_id: str,
+        tz: ZoneInfo,
+        scope: str,
+        p: int,
+        bucket: int | None,
+        m: int,
+        boards: list[dict[str, int] | None],
+    ) -> dict[str, int]:
+        """The member dict of one board of this batch (shared with `set_slot`'s)."""
+        keys, _, _, _, expires = _period_targets(tenant_id, scope, p, bucket, tz)
+        tenant_boards = self.scores.get(tenant_id)
+        if tenant_boards is None:
+            tenant_boards = self.scores[tenant_id] = {}
+        members = tenant_boards.get(keys[m])
+        if members is None:
+            members = tenant_boards[keys[m]] = {}
+            if expires is not None:
+                self.expiry[keys[m]] = expires
+        boards[m] = members
+        return members
 
     def set_cell(
         self,

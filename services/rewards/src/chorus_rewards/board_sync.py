@@ -38,7 +38,14 @@ from chorus_rewards.boards import METRICS, ranks_metric, scopes_of
 from chorus_rewards.periods import PERIODS, bucket_end, bucket_start, bucket_tuple
 from chorus_rewards.redis_line import RedisLine
 from chorus_rewards.repository import standings as repo
-from chorus_rewards.standings import PERIOD_MASKS, POINTS_MASK, Standing, apply_entry, to_ms
+from chorus_rewards.standings import (
+    PERIOD_MASKS,
+    POINTS_MASK,
+    SLOTS,
+    Standing,
+    apply_entry,
+    to_ms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +66,7 @@ async def update_standings(
     """
     earning = [e for e in entries if e.kind in EARNING_KINDS]
     scoped = [(e, _scopes(e.team_ids, e.hashtags)) for e in earning]
-    keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s in scopes}
+    keys = {(e.tenant_id, e.advocate_id, s) for e, scopes in scoped for s, _ in scopes}
     rows = await repo.load(conn, keys)
     writing = None
     if ledger_writes is not None:
@@ -90,7 +97,7 @@ Late = set[tuple[repo.StandingKey, int, int]]
 
 def _fold(
     contexts: dict[str, TenantContext],
-    scoped: list[tuple[LedgerEntry, list[str]]],
+    scoped: list[tuple[LedgerEntry, Scoped]],
     rows: dict[repo.StandingKey, Standing],
 ) -> tuple[BoardChanges, Late]:
     """Fold the entries into `rows` (creating missing ones); return the cells they changed
@@ -103,41 +110,49 @@ def _fold(
     dirty: dict[repo.StandingKey, int] = {}
     """Slot mask per row (`standings.SLOTS_OF`)."""
     late: Late = set()
-    points_only: dict[str, bool] = {}
     for entry, scopes in scoped:
-        tz = contexts[entry.tenant_id].tz
-        buckets = bucket_tuple(entry.occurred_at, tz)
-        at_ms = to_ms(entry.occurred_at)
-        deltas = entry.metric_deltas()
-        for scope in scopes:
-            key = (entry.tenant_id, entry.advocate_id, scope)
+        tenant_id, advocate_id, when = entry.tenant_id, entry.advocate_id, entry.occurred_at
+        tz = contexts[tenant_id].tz
+        buckets = bucket_tuple(when, tz)
+        at_ms = to_ms(when)
+        deltas = (entry.points, entry.engagement, entry.reach)  # `metric_deltas`
+        for scope, ranked in scopes:
+            key = (tenant_id, advocate_id, scope)
             row = rows.get(key)
             if row is None:
-                row = rows[key] = Standing(*key)
+                row = rows[key] = Standing(tenant_id, advocate_id, scope)
             marks = dirty.get(key, 0)
             if marks:
                 marks = _emit_rolled(changes, tz, row, buckets, marks)
             changed, late_cells = apply_entry(row, buckets, deltas, at_ms)
-            only_points = points_only.get(scope)
-            if only_points is None:
-                only_points = points_only[scope] = not ranks_metric(scope, 1)
-            dirty[key] = marks | (changed & POINTS_MASK if only_points else changed)
+            dirty[key] = marks | (changed & ranked)
             for p, bucket in late_cells:
                 late.add((key, p, bucket))
+    set_row = changes.set_row  # `_emit`, inlined: once per changed row
     for key, marks in dirty.items():
         if marks:
-            _emit(changes, contexts[key[0]].tz, rows[key], marks)
+            row = rows[key]
+            tz = contexts[key[0]].tz
+            set_row(key[0], tz, key[2], key[1], marks, row.buckets, row.values, row.reached)
     return changes, late
 
 
 _METRICS = len(METRICS)
 
 
+Scoped = tuple[tuple[str, int], ...]
+"""An entry's scopes, each with the mask of the slots it has boards for."""
+_ALL_SLOTS = (1 << SLOTS) - 1
+
+
 @lru_cache(maxsize=4096)
-def _scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> list[str]:
-    """`scopes_of`, remembered: advocates share a few team and hashtag combinations.
-    Callers only read the list."""
-    return scopes_of(team_ids, hashtags)
+def _scopes(team_ids: tuple[str, ...], hashtags: tuple[str, ...]) -> Scoped:
+    """`scopes_of` with each scope's ranked slots, remembered: advocates share a few team
+    and hashtag combinations."""
+    return tuple(
+        (scope, _ALL_SLOTS if ranks_metric(scope, 1) else POINTS_MASK)
+        for scope in scopes_of(team_ids, hashtags)
+    )
 
 
 def _emit(changes: BoardChanges, tz: ZoneInfo, row: Standing, slots: int) -> None:

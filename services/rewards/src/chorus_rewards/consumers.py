@@ -26,13 +26,13 @@ from chorus_rewards.accrual import (
     LedgerEntry,
     ShareProgress,
     TenantContext,
-    cap_keys_for_engagement,
-    cap_keys_for_share,
+    cap_day_of_engagement,
+    cap_day_of_share,
+    normalized_hashtags,
 )
 from chorus_rewards.badges import count_share
 from chorus_rewards.board_sync import BoardWriter, update_standings
-from chorus_rewards.boards import normalize_hashtag
-from chorus_rewards.periods import buckets_of
+from chorus_rewards.periods import bucket_tuple
 from chorus_rewards.repository import ledger as repo
 from chorus_rewards.repository.locks import lock_tenants_shared
 from chorus_rewards.rules import UNREWARDED_SHARE_NETWORKS
@@ -79,28 +79,35 @@ async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]
     """Lock and load what `batch` needs (shares are recorded here: whether a share is new
     decides its points) and value its events in stream order; `write_effects` writes the
     rest. Both run on `conn`'s transaction."""
+    # One pass over the batch collects what the loads below need.
     shares: list[tuple[str, SharePosted]] = []
     updates: list[tuple[str, EngagementUpdated]] = []
     ordered: list[tuple[str, SharePosted | EngagementUpdated]] = []
+    advocates: set[repo.Advocate] = set()
+    shared: set[tuple[str, str]] = set()
+    share_type, engagement_type = SHARE_POSTED.ce_type, ENGAGEMENT_UPDATED.ce_type
     for env in batch:
-        if env.type == SHARE_POSTED.ce_type:
-            shares.append((env.id, env.payload))
-        elif env.type == ENGAGEMENT_UPDATED.ce_type:
-            updates.append((env.id, env.payload))
+        p = env.payload
+        if env.type == share_type:
+            shares.append((env.id, p))
+        elif env.type == engagement_type:
+            updates.append((env.id, p))
+            shared.add((p.tenant_id, p.share_id))
         else:
             continue
-        ordered.append((env.id, env.payload))
-    tenants = sorted({p.tenant_id for _, p in ordered})
+        ordered.append((env.id, p))
+        advocates.add((p.tenant_id, p.advocate_id))
+    tenants = sorted({t for t, _ in advocates})
     if not tenants:
         return BatchResult({}, [])
     await lock_tenants_shared(conn, tenants)
     contexts = await load_contexts(conn, tenants)
-    accounts = await repo.lock_advocates(conn, {(p.tenant_id, p.advocate_id) for _, p in ordered})
+    accounts = await repo.lock_advocates(conn, advocates)
     fresh_shares = await repo.insert_shares(conn, [_new_share(eid, p) for eid, p in shares])
-    progress = await repo.load_progress(conn, {(p.tenant_id, p.share_id) for _, p in updates})
-    cap_keys = [k for _, p in shares for k in cap_keys_for_share(contexts[p.tenant_id], p)]
-    cap_keys += [k for _, p in updates for k in cap_keys_for_engagement(contexts[p.tenant_id], p)]
-    accrual = Accrual(await repo.load_caps(conn, cap_keys))
+    progress = await repo.load_progress(conn, shared)
+    days = {cap_day_of_share(contexts[p.tenant_id], p) for _, p in shares}
+    days.update(cap_day_of_engagement(contexts[p.tenant_id], p) for _, p in updates)
+    accrual = Accrual(await repo.load_cap_days(conn, days))
 
     result = BatchResult(contexts, [])
     touched_progress: dict[tuple[str, str], ShareProgress] = {}
@@ -115,12 +122,14 @@ async def accrue_events(conn: asyncpg.Connection, batch: Sequence[Envelope[Any]]
             fresh_shares.discard((p.tenant_id, p.share_id))
             entry = accrual.share(ctx, event_id, p)
             if p.network not in UNREWARDED_SHARE_NETWORKS:
-                week = buckets_of(p.posted_at, ctx.tz).week
+                week = bucket_tuple(p.posted_at, ctx.tz)[1]  # no `Buckets` object per share
                 for badge in count_share(account, week):
                     result.badges.append((p.tenant_id, p.advocate_id, badge, event_id))
         else:
             key = (p.tenant_id, p.share_id)
-            state = progress.setdefault(key, ShareProgress(p.tenant_id, p.share_id, p.advocate_id))
+            state = progress.get(key)
+            if state is None:
+                state = progress[key] = ShareProgress(p.tenant_id, p.share_id, p.advocate_id)
             before = state.sequence
             entry = accrual.engagement(ctx, event_id, p, state)
             if p.sequence > before:
@@ -149,7 +158,7 @@ def _new_share(event_id: str, p: SharePosted) -> repo.NewShare:
         network=p.network.value,
         rewardable=p.network not in UNREWARDED_SHARE_NETWORKS,
         team_ids=tuple(p.team_ids),
-        hashtags=tuple(dict.fromkeys(normalize_hashtag(h) for h in p.campaign_hashtags)),
+        hashtags=normalized_hashtags(p.campaign_hashtags),
         posted_at=p.posted_at,
         event_id=event_id,
     )

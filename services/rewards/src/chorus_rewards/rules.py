@@ -125,8 +125,13 @@ def engagement_value(action: Action, rates: EngagementRates, count: int) -> int:
     """Points `count` units of `action` are worth before caps (impressions per 1,000, floored)."""
     rate = rates.rate(action)
     if action is Action.IMPRESSIONS:
-        return math.floor(count * rate / 1000)
+        return impressions_value(rate, count)
     return count * rate
+
+
+def impressions_value(rate: int, count: int) -> int:
+    """Points `count` impressions are worth at `rate` per 1,000 (floored)."""
+    return math.floor(count * rate / 1000)
 
 
 class RulesVersion(BaseModel):

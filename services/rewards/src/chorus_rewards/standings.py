@@ -42,7 +42,7 @@ def slot(period: Period, metric: Metric) -> int:
     return PERIODS.index(period) * _METRICS + METRICS.index(metric)
 
 
-@dataclass
+@dataclass(slots=True)
 class Standing:
     tenant_id: str
     advocate_id: str
@@ -67,6 +67,16 @@ POINTS_MASK = sum(1 << (p * _METRICS) for p in range(len(PERIODS)))
 """Mask of the points slots of every period."""
 
 
+assert len(PERIODS) == 4 and _METRICS == 3  # `apply_entry` unrolls them
+_TAKING: tuple[tuple[int, ...], ...] = tuple(
+    tuple(p * _METRICS for p in range(len(PERIODS)) if taking >> p & 1)
+    for taking in range(1 << len(PERIODS))
+)
+"""Slot of metric 0 of each period in the mask `taking` (bit p = period index p)."""
+_TAKING_MASK = tuple(sum(1 << base for base in bases) for bases in _TAKING)
+"""Slot mask of metric 0 of each period in the mask `taking`; shifted by m for metric m."""
+
+
 def apply_entry(
     row: Standing, buckets: tuple[int, int, int], deltas: tuple[int, int, int], at_ms: int
 ) -> tuple[int, list[tuple[int, int]]]:
@@ -74,32 +84,47 @@ def apply_entry(
 
     Returns the mask of the slots whose value changed (their bucket is the row's current
     one; see `SLOTS_OF`) and the late (period index, bucket) pairs: older than the row's
-    bucket, so the row was left alone and the cell must be summed from the ledger. Plain
-    integer loops: this runs for every scope of every entry the consumer applies.
+    bucket, so the row was left alone and the cell must be summed from the ledger. The
+    periods and metrics are unrolled: this runs for every scope of every entry the consumer
+    applies.
     """
-    changed = 0
-    late: list[tuple[int, int]] = []
-    moving = [m for m in range(_METRICS) if deltas[m]]
+    d0, d1, d2 = deltas
     values, reached, current = row.values, row.reached, row.buckets
-    for p in range(len(PERIODS)):
-        if p:
-            bucket = buckets[p - 1]
-            held = current[p - 1]
-            if held is not None and bucket < held:
-                if moving:
-                    late.append((p, bucket))
-                continue
-            if held is None or bucket > held:
-                current[p - 1] = bucket
-                base = p * _METRICS
-                values[base : base + _METRICS] = [0] * _METRICS
-                reached[base : base + _METRICS] = [0] * _METRICS
-        for m in moving:
-            s = p * _METRICS + m
-            values[s] += deltas[m]
+    late: list[tuple[int, int]] = []
+    taking = 1  # bit p: period index p takes the entry (all-time always does)
+    for p in (1, 2, 3):
+        bucket, held = buckets[p - 1], current[p - 1]
+        if held is None or bucket > held:  # a newer bucket: the period starts again at 0
+            current[p - 1] = bucket
+            base = p * _METRICS
+            values[base] = values[base + 1] = values[base + 2] = 0
+            reached[base] = reached[base + 1] = reached[base + 2] = 0
+            taking |= 1 << p
+        elif bucket == held:
+            taking |= 1 << p
+        elif d0 or d1 or d2:
+            late.append((p, bucket))
+    bases = _TAKING[taking]
+    mask = _TAKING_MASK[taking]
+    changed = 0
+    if d0:
+        for s in bases:
+            values[s] += d0
             if at_ms > reached[s]:
                 reached[s] = at_ms
-            changed |= 1 << s
+        changed = mask
+    if d1:
+        for s in bases:
+            values[s + 1] += d1
+            if at_ms > reached[s + 1]:
+                reached[s + 1] = at_ms
+        changed |= mask << 1
+    if d2:
+        for s in bases:
+            values[s + 2] += d2
+            if at_ms > reached[s + 2]:
+                reached[s + 2] = at_ms
+        changed |= mask << 2
     return changed, late
 
 

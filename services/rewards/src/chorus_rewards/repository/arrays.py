@@ -7,6 +7,7 @@ length, so each row's array travels as its text literal and is cast in SQL.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def text_array(values: Iterable[str]) -> str:
@@ -14,5 +15,13 @@ def text_array(values: Iterable[str]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
+@lru_cache(maxsize=4096)
+def text_array_of(values: tuple[str, ...]) -> str:
+    """`text_array`, remembered: entries repeat a few team and hashtag combinations."""
+    return text_array(values)
+
+
 def int_array(values: Iterable[int | None]) -> str:
-    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    if not isinstance(values, list | tuple) or None in values:
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    return "{" + ",".join(map(str, values)) + "}"

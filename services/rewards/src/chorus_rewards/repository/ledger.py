@@ -17,8 +17,8 @@ from typing import Any
 import asyncpg
 from chorus_platform.packed import rows
 
-from chorus_rewards.accrual import CapKey, LedgerEntry, ShareProgress
-from chorus_rewards.repository.arrays import int_array, text_array
+from chorus_rewards.accrual import CapDay, CapKey, LedgerEntry, ShareProgress
+from chorus_rewards.repository.arrays import int_array, text_array_of
 from chorus_rewards.rules import Action
 
 Advocate = tuple[str, str]
@@ -89,8 +89,8 @@ async def insert_shares(conn: asyncpg.Connection, shares: Sequence[NewShare]) ->
                 s.advocate_id,
                 s.network,
                 s.rewardable,
-                text_array(s.team_ids),
-                text_array(s.hashtags),
+                text_array_of(s.team_ids),
+                text_array_of(s.hashtags),
                 s.posted_at,
                 s.event_id,
             )
@@ -107,7 +107,7 @@ async def load_progress(
         "SELECT p.tenant_id, p.share_id, p.advocate_id, p.sequence, p.counts, p.paid "
         "FROM share_progress p JOIN jsonb_array_elements($1::text::jsonb) AS r "
         "ON p.tenant_id = r->>0 AND p.share_id = r->>1",
-        rows(sorted(set(keys))),
+        rows(list(set(keys))),  # unsorted: a read (the rows are locked by their advocate's)
     )
     return {
         (r["tenant_id"], r["share_id"]): ShareProgress(
@@ -126,7 +126,12 @@ async def load_caps(conn: asyncpg.Connection, keys: Iterable[CapKey]) -> dict[Ca
     """Cap usage of the (tenant, advocate, day)s of `keys`: every action with usage on
     each of those days, not only the actions asked for (`write_batch` writes whole days
     and needs the rest of each day it writes)."""
-    days = sorted({(k[0], k[1], k[3]) for k in keys})
+    return await load_cap_days(conn, {(k[0], k[1], k[3]) for k in keys})
+
+
+async def load_cap_days(conn: asyncpg.Connection, keys: Iterable[CapDay]) -> dict[CapKey, int]:
+    """Cap usage of every action with usage on each (tenant, advocate, day) of `keys`."""
+    days = list(set(keys))  # unsorted: a read (the rows are locked by their advocate's)
     if not days:
         return {}
     loaded = await conn.fetch(
@@ -212,7 +217,7 @@ async def write_batch(
             (
                 e.tenant_id,
                 e.advocate_id,
-                e.kind.value,
+                e.kind,  # orjson writes an enum as its value
                 e.points,
                 e.engagement,
                 e.reach,
@@ -221,8 +226,8 @@ async def write_batch(
                 e.event_id,
                 e.share_id,
                 e.redemption_id,
-                text_array(e.team_ids),
-                text_array(e.hashtags),
+                text_array_of(e.team_ids),
+                text_array_of(e.hashtags),
                 e.occurred_at,
             )
             for e in entries

@@ -53,7 +53,7 @@ async def load(
         "SELECT s.tenant_id, s.advocate_id, s.scope, s.buckets || s.vals || s.reached AS packed "
         "FROM standings s JOIN jsonb_array_elements($1::text::jsonb) AS r "
         "ON s.tenant_id = r->>0 AND s.advocate_id = r->>1 AND s.scope = r->>2",
-        rows(sorted(set(keys))),
+        rows(list(set(keys))),  # unsorted: a read, and sorting cost ~2 µs per event
     )
     found = (_unpack(r) for r in loaded)
     return {(st.tenant_id, st.advocate_id, st.scope): st for st in found}
