@@ -77,6 +77,7 @@ from chorus_metrics.kpis.query import (
 from chorus_metrics.kpis.repository import snapshot
 from chorus_metrics.settings import MetricsSettings
 from chorus_platform.db import create_pool
+from chorus_platform.gc_tuning import tune_gc
 from chorus_platform.migrate import apply_migrations
 
 try:
@@ -823,6 +824,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    # The collector thresholds every service process runs with (chorus_platform.app).
+    tune_gc()
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("chorus_events").setLevel(logging.WARNING)
     asyncio.run(main(parse()))

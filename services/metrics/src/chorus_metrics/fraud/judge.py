@@ -13,14 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from chorus_metrics.fraud.bots import is_crawler
 from chorus_metrics.fraud.rules import FraudRules, Reason
 
+# Value types of the judge: named tuples, built a few times per click at up to
+# thousands of clicks per batch (a third of the cost of a frozen dataclass).
 
-@dataclass(frozen=True)
-class Click:
+
+class Click(NamedTuple):
     click_id: UUID
     share_id: str
     advocate_id: str
@@ -30,8 +33,7 @@ class Click:
     user_agent: str | None
 
 
-@dataclass(frozen=True)
-class PastClick:
+class PastClick(NamedTuple):
     """A click already stored with its verdict (status valid or rejected)."""
 
     click_id: UUID
@@ -42,8 +44,7 @@ class PastClick:
     valid: bool
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     click_id: UUID
     share_id: str
     reason: Reason | None
@@ -53,8 +54,7 @@ class Verdict:
         return self.reason is None
 
 
-@dataclass(frozen=True)
-class Revocation:
+class Revocation(NamedTuple):
     """A stored valid click that a late burst verdict rejects."""
 
     click_id: UUID
@@ -102,7 +102,8 @@ class ClickJudge:
         """Judge `clicks` in time order. A click of this batch that a later burst in
         the same batch catches ends up rejected; only stored clicks are revocations."""
         result = Judgement()
-        ordered = sorted(clicks, key=lambda c: (c.occurred_at, str(c.click_id)))
+        # Ties in time broken by click id (UUIDs order like their text, without it).
+        ordered = sorted(clicks, key=lambda c: (c.occurred_at, c.click_id))
         reasons: dict[UUID, Reason | None] = {}
         for click in ordered:
             reason, caught = self._judge(click)
