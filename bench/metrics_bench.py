@@ -271,24 +271,28 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     emitted: list[float] = []  # when every click was judged and every share flushed
     try:
         while True:
-            judged = await poll.fetchval("SELECT count(*) FROM clicks WHERE tenant_id = $1", tenant)
+            # Progress from the runners themselves (events committed), and cheap
+            # existence checks: a count(*) of the growing clicks table 20 times a second
+            # cost the machine a good part of a core, taken from the system under test.
+            judged = sum(r.stats.applied for r in runners)
             dirty = await poll.fetchval(
                 # Since 0005 the dirty mark lives in share_emissions (was shares.dirty_since).
-                "SELECT count(*) FROM share_emissions WHERE tenant_id = $1 "
-                "AND dirty_since IS NOT NULL",
+                "SELECT EXISTS (SELECT 1 FROM share_emissions WHERE tenant_id = $1 "
+                "AND dirty_since IS NOT NULL)",
                 tenant,
             )
             # Since 0009 contributor rankings are folded from deltas: done when none is left.
             unfolded = await poll.fetchval(
-                "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
+                "SELECT EXISTS (SELECT 1 FROM contributor_rollup_deltas WHERE tenant_id = $1)",
+                tenant,
             )
-            if judged >= args.clicks and dirty == 0 and not emitted:
+            if judged >= args.clicks and not dirty and not emitted:
                 emitted.append(time.perf_counter())
-            if emitted and unfolded == 0:
+            if emitted and not unfolded:
                 break
             if time.monotonic() > deadline or any(r.failure for r in runners):
                 raise RuntimeError(
-                    f"ingestion stalled: {judged} judged, {dirty} dirty, {unfolded} unfolded"
+                    f"ingestion stalled: {judged} judged, dirty {dirty}, unfolded {unfolded}"
                 )
             await asyncio.sleep(0.05)
         done = time.perf_counter()
@@ -310,7 +314,11 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
             tenant,
         )
     )
+    if sum(verdicts.values()) != args.clicks:  # every click stored with its verdict
+        raise RuntimeError(f"{sum(verdicts.values())} clicks stored of {args.clicks}")
     counted = await pool.fetchval("SELECT sum(clicks) FROM shares WHERE tenant_id = $1", tenant)
+    if counted != verdicts.get("valid", 0):  # every valid click counted on its share
+        raise RuntimeError(f"{counted} counted on shares, {verdicts.get('valid')} valid")
     events = await pool.fetchval("SELECT count(*) FROM outbox WHERE topic = 'engagement.updated'")
     return {
         "clicks": args.clicks,
