@@ -39,8 +39,9 @@ def test_entity_encoding() -> None:
 def test_off_by_default() -> None:
     settings = MetricsSettings()
     assert settings.linkedin_analytics_enabled is False
-    # 3 consumers, flusher, rollup fold, relay: no poller
-    assert len(build_spec(settings).workers) == 6
+    # shares and content consumers, the ingest consumers, flusher, rollup fold, relay:
+    # no poller
+    assert len(build_spec(settings).workers) == 2 + settings.ingest_consumer_instances + 3
 
 
 async def test_fetch_returns_running_totals() -> None:
