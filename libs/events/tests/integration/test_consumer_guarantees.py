@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -241,19 +241,14 @@ async def test_re_produced_events_have_no_second_effect(backbone: Backbone) -> N
     # A relay that published but failed to mark its rows sends them again: same
     # ce_id, later offsets. Whole batches of them, and batches mixing them with
     # new events, must apply only the new ones.
-    def record(seq: int) -> Any:
-        ping = Ping(tenant_id="t1", seq=seq, entity="e")  # one key: one partition, in order
-        # One id holds the runner's packing separator: it must not split into two.
-        event_id = f"ev\x1f{seq}" if seq == 17 else f"ev-{seq}"
-        return encode(backbone.spec, ping, source="/chorus/test", event_id=event_id)
-
     producer = AIOKafkaProducer(bootstrap_servers=backbone.bootstrap)
     await producer.start()
 
     async def send(seqs: Sequence[int]) -> None:
-        for seq in seqs:
-            r = record(seq)
-            await producer.send_and_wait(r.topic, r.value, key=r.key, headers=r.headers)
+        # One id holds the runner's packing separator: it must not split into two.
+        await _send_pings(
+            producer, backbone, seqs, lambda seq: f"ev\x1f{seq}" if seq == 17 else f"ev-{seq}"
+        )
 
     runner = backbone.runner("g-reproduced", batch_size=10, batch_timeout_ms=50)
     try:
@@ -287,17 +282,11 @@ async def test_an_untracked_consumer_hands_over_redeliveries_and_writes_no_track
             [(env.id, env.payload.seq) for env in batch],
         )
 
-    def record(seq: int) -> Any:
-        ping = Ping(tenant_id="t1", seq=seq, entity="e")
-        return encode(backbone.spec, ping, source="/chorus/test", event_id=f"un-{seq}")
-
     producer = AIOKafkaProducer(bootstrap_servers=backbone.bootstrap)
     await producer.start()
 
     async def send(seqs: Sequence[int]) -> None:
-        for seq in seqs:
-            r = record(seq)
-            await producer.send_and_wait(r.topic, r.value, key=r.key, headers=r.headers)
+        await _send_pings(producer, backbone, seqs, lambda seq: f"un-{seq}")
 
     runner = backbone.runner("g-untracked", keep_ids, tracked=False, batch_timeout_ms=50)
     try:
@@ -322,6 +311,19 @@ async def test_an_untracked_consumer_hands_over_redeliveries_and_writes_no_track
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+async def _send_pings(
+    producer: AIOKafkaProducer,
+    backbone: Backbone,
+    seqs: Sequence[int],
+    event_id: Callable[[int], str],
+) -> None:
+    """Produce a ping per seq with the given event ids, one key (one partition, in order)."""
+    for seq in seqs:
+        ping = Ping(tenant_id="t1", seq=seq, entity="e")
+        r = encode(backbone.spec, ping, source="/chorus/test", event_id=event_id(seq))
+        await producer.send_and_wait(r.topic, r.value, key=r.key, headers=r.headers)
 
 
 def _with(headers: Sequence[tuple[str, bytes]], name: str, value: bytes) -> list[tuple[str, bytes]]:

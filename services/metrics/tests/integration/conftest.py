@@ -117,20 +117,39 @@ class Metrics:
         return await self.pool.fetchval(sql, *args)
 
 
-@pytest.fixture(scope="session")
-async def metrics(
-    postgres_dsn: str, kafka_bootstrap: str, redis_url: str, internal_token_secret: str
-) -> AsyncIterator[Metrics]:
+def metrics_settings(
+    postgres_dsn: str,
+    kafka_bootstrap: str,
+    redis_url: str,
+    internal_token_secret: str,
+    label: str,
+    **overrides: Any,
+) -> MetricsSettings:
+    """Settings on the test engines, with consumer groups of their own (`label`, random)."""
     run = secrets.token_hex(4)
-    settings = settings_for(
+    return settings_for(
         MetricsSettings,
         database_url=postgres_dsn,
         kafka_bootstrap=kafka_bootstrap,
         redis_url=redis_url,
         internal_token_secret=internal_token_secret,
-        shares_group=f"metrics-shares-test-{run}",
-        ingest_group=f"metrics-ingest-test-{run}",
-        content_group=f"metrics-content-test-{run}",
+        shares_group=f"metrics-shares-{label}-{run}",
+        ingest_group=f"metrics-ingest-{label}-{run}",
+        content_group=f"metrics-content-{label}-{run}",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+async def metrics(
+    postgres_dsn: str, kafka_bootstrap: str, redis_url: str, internal_token_secret: str
+) -> AsyncIterator[Metrics]:
+    settings = metrics_settings(
+        postgres_dsn,
+        kafka_bootstrap,
+        redis_url,
+        internal_token_secret,
+        "test",
         flush_poll_interval=0.05,
     )
     topics = sorted({s.topic for s in INPUT_SPECS} | {ENGAGEMENT_UPDATED.topic})

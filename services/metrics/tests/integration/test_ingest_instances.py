@@ -3,17 +3,14 @@ shared, every click counted once."""
 
 from __future__ import annotations
 
-import secrets
-
-from chorus_devstack.apps import serve_app, settings_for
+from chorus_devstack.apps import serve_app
 from chorus_devstack.waiting import eventually
 from chorus_events.consumer import ConsumerRunner
 from chorus_events.contracts import CLICK_RECORDED, ENGAGEMENT_REPORTED, SHARE_POSTED
 from chorus_metrics.app import build_spec
-from chorus_metrics.settings import MetricsSettings
 from chorus_platform.app import create_service_app
 
-from .conftest import Metrics, _start_groups_at_end, click, share_posted
+from .conftest import Metrics, _start_groups_at_end, click, metrics_settings, share_posted
 
 
 async def test_two_ingest_consumers_share_the_partitions_and_count_every_click_once(
@@ -24,16 +21,12 @@ async def test_two_ingest_consumers_share_the_partitions_and_count_every_click_o
     internal_token_secret: str,
     tenant: str,
 ) -> None:
-    run = secrets.token_hex(4)
-    settings = settings_for(
-        MetricsSettings,
-        database_url=postgres_dsn,
-        kafka_bootstrap=kafka_bootstrap,
-        redis_url=redis_url,
-        internal_token_secret=internal_token_secret,
-        shares_group=f"metrics-shares-inst-{run}",
-        ingest_group=f"metrics-ingest-inst-{run}",
-        content_group=f"metrics-content-inst-{run}",
+    settings = metrics_settings(
+        postgres_dsn,
+        kafka_bootstrap,
+        redis_url,
+        internal_token_secret,
+        "inst",
         ingest_consumer_instances=2,
         flusher_enabled=False,
         outbox_relay_enabled=False,
