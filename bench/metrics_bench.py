@@ -795,7 +795,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument(
-        "--consumers", type=int, default=1, help="ingest consumers (one group) in this process"
+        "--consumers",
+        type=int,
+        default=MetricsSettings().ingest_consumer_instances,
+        help="ingest consumers (one group) in this process; default: the service's",
     )
     parser.add_argument(
         "--click-age-days",
