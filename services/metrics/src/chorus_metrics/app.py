@@ -26,20 +26,20 @@ def build_workers(settings: MetricsSettings) -> list[WorkerFactory]:
         workers += [
             consumer(settings.shares_group, consumers.SHARE_SPECS, consumers.on_shares),
             consumer(settings.content_group, consumers.CONTENT_SPECS, consumers.on_content),
-        ]
-        workers += [
-            consumer(
-                settings.ingest_group,
-                consumers.INGEST_SPECS,
-                consumers.on_engagement,
-                batch_size=settings.ingest_batch_size,
-                batch_timeout_ms=settings.ingest_batch_timeout_ms,
-                # Clicks are stored once per click id, reported engagement once per
-                # (source, source_event_id), in the batch's transaction: a redelivery
-                # has no second effect without a tracking row per event.
-                tracked=False,
-            )
-            for _ in range(settings.ingest_consumer_instances)
+            *(
+                consumer(
+                    settings.ingest_group,
+                    consumers.INGEST_SPECS,
+                    consumers.on_engagement,
+                    batch_size=settings.ingest_batch_size,
+                    batch_timeout_ms=settings.ingest_batch_timeout_ms,
+                    # Clicks are stored once per click id, reported engagement once per
+                    # (source, source_event_id), in the batch's transaction: a redelivery
+                    # has no second effect without a tracking row per event.
+                    tracked=False,
+                )
+                for _ in range(settings.ingest_consumer_instances)
+            ),
         ]
     if settings.flusher_enabled:
         workers.append(flusher(settings))

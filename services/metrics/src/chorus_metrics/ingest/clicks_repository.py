@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 from uuid import UUID
 
 import asyncpg
@@ -38,7 +39,34 @@ async def visitor_history(
     tenant: str,
     probes: Sequence[tuple[str, str, datetime, datetime]],
 ) -> list[PastClick]:
-    """Valid clicks per (share, visitor) within (from, to): one `clicks_visitor` range each.
+    """Valid clicks per (share, visitor) within (from, to): one `clicks_visitor` range each."""
+    return await _history(conn, tenant, probes, _VISITOR_PROBE)
+
+
+async def prefix_history(
+    conn: asyncpg.Connection,
+    tenant: str,
+    probes: Sequence[tuple[str, str, datetime, datetime]],
+) -> list[PastClick]:
+    """Judged clicks (valid or rejected) per (share, ip_prefix) within (from, to): one
+    `clicks_prefix` range each."""
+    return await _history(conn, tenant, probes, _PREFIX_PROBE)
+
+
+# (probed column, status filter): the only two shapes `_history` is built with.
+_VISITOR_PROBE: Final = ("visitor_hash", "c.status = 'valid'")
+_PREFIX_PROBE: Final = ("ip_prefix", "c.status <> 'pending'")
+
+
+async def _history(
+    conn: asyncpg.Connection,
+    tenant: str,
+    probes: Sequence[tuple[str, str, datetime, datetime]],
+    probe: tuple[str, str],
+) -> list[PastClick]:
+    """Clicks per (share, probed column's value) within (from, to), matching the
+    probe's status filter, each one range of the `(tenant, share, column, occurred_at)`
+    index.
 
     The statement is shaped so the planner picks that index whatever its statistics
     say. Statistics lag a fast-growing table (a new deployment, a burst) and always
@@ -56,41 +84,19 @@ async def visitor_history(
     """
     if not probes:
         return []
-    rows = await conn.fetch(
-        "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix "
-        "FROM jsonb_array_elements($2::text::jsonb) AS r CROSS JOIN LATERAL ("
-        "  SELECT * FROM clicks c WHERE c.tenant_id = $1 AND c.share_id = r->>0 "
-        "  AND c.visitor_hash = r->>1 AND c.occurred_at > (r->>2)::timestamptz "
-        "  AND (r->>3)::timestamptz - c.occurred_at > interval '0' AND c.status = 'valid' "
-        "  ORDER BY c.visitor_hash, c.occurred_at OFFSET 0) AS c",
-        tenant,
-        packed.rows(probes),
-    )
-    return [
-        PastClick(
-            r["click_id"], r["share_id"], r["occurred_at"], r["visitor_hash"], r["ip_prefix"], True
-        )
-        for r in rows
-    ]
-
-
-async def prefix_history(
-    conn: asyncpg.Connection,
-    tenant: str,
-    probes: Sequence[tuple[str, str, datetime, datetime]],
-) -> list[PastClick]:
-    """Judged clicks (valid or rejected) per (share, ip_prefix) within (from, to): one
-    `clicks_prefix` range each (the statement's shape: see `visitor_history`)."""
-    if not probes:
-        return []
-    rows = await conn.fetch(
-        "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix, "
+    column, status = probe
+    # Column and filter are the constants above, never input.
+    sql = (
+        "SELECT c.click_id, c.share_id, c.occurred_at, c.visitor_hash, c.ip_prefix, "  # noqa: S608
         "  c.status = 'valid' AS valid "
         "FROM jsonb_array_elements($2::text::jsonb) AS r CROSS JOIN LATERAL ("
         "  SELECT * FROM clicks c WHERE c.tenant_id = $1 AND c.share_id = r->>0 "
-        "  AND c.ip_prefix = r->>1 AND c.occurred_at > (r->>2)::timestamptz "
-        "  AND (r->>3)::timestamptz - c.occurred_at > interval '0' AND c.status <> 'pending' "
-        "  ORDER BY c.ip_prefix, c.occurred_at OFFSET 0) AS c",
+        f"  AND c.{column} = r->>1 AND c.occurred_at > (r->>2)::timestamptz "
+        f"  AND (r->>3)::timestamptz - c.occurred_at > interval '0' AND {status} "
+        f"  ORDER BY c.{column}, c.occurred_at OFFSET 0) AS c"
+    )
+    rows = await conn.fetch(
+        sql,
         tenant,
         packed.rows(probes),
     )
