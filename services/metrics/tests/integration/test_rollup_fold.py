@@ -90,3 +90,53 @@ def _clicks(tenant: str, share: str, n: int) -> Changes:
     changes = Changes()
     changes.of((tenant, share)).clicks += n
     return changes
+
+
+async def test_a_fold_merges_one_days_deltas_into_the_same_rows(
+    metrics: Metrics, tenant: str
+) -> None:
+    """Many deltas of one advocate's day (several shares, networks and teams, batches
+    apart) fold into exactly the rows that the shares add up to, at a day's and a
+    week's edges."""
+    sunday_end = datetime(2026, 4, 5, 23, 59, 59, 999999, tzinfo=UTC)
+    monday = sunday_end + timedelta(microseconds=1)
+    shares = [
+        ("s1", "adv-1", ["team-a"], "linkedin", sunday_end - timedelta(hours=23)),
+        ("s2", "adv-1", ["team-a"], "linkedin", sunday_end),
+        ("s3", "adv-1", ["team-a", "team-b"], "linkedin", sunday_end - timedelta(hours=1)),
+        ("s4", "adv-1", ["team-a"], "x", sunday_end - timedelta(hours=2)),
+        ("s5", "adv-1", ["team-a"], "linkedin", monday),
+        ("s6", "adv-2", ["team-a"], "linkedin", sunday_end),
+    ]
+    async with metrics.pool.acquire() as conn:
+        for share, advocate, teams, network, posted in shares:
+            await conn.execute(
+                "INSERT INTO shares (tenant_id, share_id, content_id, advocate_id, team_ids, "
+                " network, posted_at) VALUES ($1, $2, 'c1', $3, $4, $5, $6)",
+                tenant,
+                share,
+                advocate,
+                teams,
+                network,
+                posted,
+            )
+        await fold_rollups(conn)
+        for round_ in range(3):  # three batches: three deltas per share
+            for i, (share, *_) in enumerate(shares):
+                await _change(conn, tenant, share, clicks=i + round_, reactions=round_)
+        await _change(conn, tenant, "s2", clicks=-2)  # a correction among them
+        pending = await conn.fetchval(
+            "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
+        )
+        assert pending >= 3 * len(shares)
+        assert await fold_rollups(conn) == pending
+        expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
+        assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
+        # adv-1's Sunday (s1-s4: 3 + 4 + 9 + 12 clicks) and Monday (s5: 15) are in
+        # different weeks; merged across networks and teams, not across advocates.
+        weeks = {
+            r[1]: r[6]
+            for r in expected
+            if r[:4] == ("week", r[1], "advocate", "") and r[4] == "adv-1"
+        }
+        assert weeks == {datetime(2026, 3, 30, tzinfo=UTC): 28, datetime(2026, 4, 6, tzinfo=UTC): 15}
