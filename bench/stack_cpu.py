@@ -9,6 +9,10 @@ used meanwhile. For `rewards_bench.py`'s throughput phase it also prints both pe
 over the consumer phase alone (from the "rewards consumer ..." line to the JSON result),
 which leaves out creating, migrating and dropping the bench database.
 
+It also times a fixed pure-Python loop before and after (the "VM speed probe"): this VM's
+speed varied by up to ~1.6x over tens of minutes on 27 Nov 2026 (a fixed loop, and the
+CPU per event of a benchmark with it), so a run's figures are read beside it.
+
 The processes are found from the worktree's `.local` (the postmaster's pid file) and
 the port of `$CHORUS_REDIS_URL` (default: the stack's, offset included).
 """
@@ -19,6 +23,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -64,6 +69,17 @@ def _redis_pid(url: str) -> int:
     return int(found.stdout.split()[0])
 
 
+def speed_probe() -> float:
+    """Milliseconds of a fixed CPU-bound loop (the best of three)."""
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for i in range(1_000_000):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
 def main() -> int:
     if len(sys.argv) < 2:
         print(__doc__)
@@ -75,6 +91,7 @@ def main() -> int:
     def sample() -> tuple[float, float]:
         return postgres_seconds(postmaster), redis_seconds(redis)
 
+    speed0 = speed_probe()
     load0, start = os.getloadavg()[0], sample()
     phase: tuple[float, float] | None = None
     proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, text=True)
@@ -91,7 +108,8 @@ def main() -> int:
     end, load1 = sample(), os.getloadavg()[0]
     print(
         f"stack CPU, whole run: PostgreSQL {end[0] - start[0]:.2f} s, "
-        f"Redis {end[1] - start[1]:.2f} s (load average {load0:.2f} -> {load1:.2f})"
+        f"Redis {end[1] - start[1]:.2f} s (load average {load0:.2f} -> {load1:.2f}); "
+        f"VM speed probe {speed0:.0f} -> {speed_probe():.0f} ms"
     )
     return code
 
