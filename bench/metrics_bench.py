@@ -27,7 +27,7 @@ platform's topics and other runs are untouched.
    into a kept schema and reuses it on later runs of the same sizes.
 
     .venv/bin/python bench/metrics_bench.py [--clicks 200000] [--shares 20000]
-        [--click-age-days 2] [--consumers 2 --partitions 4] [--kpi-engagements 2000000]
+        [--click-age-days 2] [--consumers 2 --partitions 6] [--kpi-engagements 2000000]
         [--kpi-shares 200000] [--queries 300]
         [--compare-raw] [--kpi-schema bench_kpi_10m]
 
@@ -793,7 +793,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clicks", type=int, default=200_000)
     parser.add_argument("--shares", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--partitions", type=int, default=3)
+    # The platform's count for the raw click topic (CHORUS_KAFKA_RAW_PARTITIONS).
+    parser.add_argument("--partitions", type=int, default=MetricsSettings().kafka_raw_partitions)
     parser.add_argument(
         "--consumers",
         type=int,

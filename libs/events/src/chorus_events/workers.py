@@ -27,6 +27,13 @@ def outbox_relay(config: RelayConfig | None = None) -> WorkerFactory:
     return build
 
 
+def topic_partitions(ctx: ServiceContext, specs: Sequence[EventSpec[Any]]) -> int:
+    """The partition count a consumer of `specs` creates its missing topics with."""
+    if any(spec.high_volume for spec in specs):
+        return ctx.settings.kafka_raw_partitions
+    return ctx.settings.kafka_partitions
+
+
 def consumer(
     group: str,
     specs: Sequence[EventSpec[Any]],
@@ -48,7 +55,7 @@ def consumer(
                 specs=specs,
                 batch_size=batch_size,
                 batch_timeout_ms=batch_timeout_ms,
-                partitions=ctx.settings.kafka_partitions,
+                partitions=topic_partitions(ctx, specs),
                 trace_messages=trace_messages,
                 tracked=tracked,
             ),

@@ -7,9 +7,20 @@ from datetime import timedelta
 import asyncpg
 import pytest
 from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
+from chorus_events import workers
+from chorus_events.consumer import ConsumerRunner
+from chorus_events.contracts.registry import (
+    ALL_SPECS,
+    CLICK_RECORDED,
+    ENGAGEMENT_REPORTED,
+    ENGAGEMENT_UPDATED,
+    SHARE_POSTED,
+)
 from chorus_events.errors import RejectEvent, is_transient
 from chorus_events.outbox import LANES, lane_for
 from chorus_events.retention import effective_keep
+from chorus_platform.app import ServiceContext
+from chorus_platform.settings import ServiceSettings
 from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
@@ -93,3 +104,20 @@ def test_effective_keep_outlives_what_kafka_can_redeliver(
 ) -> None:
     keep = effective_keep(timedelta(hours=configured_h), topics)
     assert keep == (None if expected_h is None else timedelta(hours=expected_h))
+
+
+def test_consumers_of_raw_topics_create_them_with_the_raw_partition_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHORUS_KAFKA_PARTITIONS", "3")
+    monkeypatch.setenv("CHORUS_KAFKA_RAW_PARTITIONS", "6")
+    ctx = ServiceContext("metrics", ServiceSettings(), pool=None, redis=None)  # type: ignore[arg-type]
+    runner = workers.consumer("g", [CLICK_RECORDED, ENGAGEMENT_REPORTED], _ignore)(ctx)
+    assert isinstance(runner, ConsumerRunner)
+    assert runner.config.partitions == 6
+    assert workers.topic_partitions(ctx, [SHARE_POSTED, ENGAGEMENT_UPDATED]) == 3
+    assert {s.topic for s in ALL_SPECS if s.high_volume} == {"clicks.raw", "engagement.raw"}
+
+
+async def _ignore(conn: asyncpg.Connection, events: object) -> None:
+    return None

@@ -32,6 +32,11 @@ class ServiceSettings(BaseSettings):
     otlp_endpoint: str | None = Field(default=None, validation_alias="CHORUS_OTLP_ENDPOINT")
     log_level: str = Field(default="INFO", validation_alias="CHORUS_LOG_LEVEL")
     kafka_partitions: int = Field(default=3, ge=1, validation_alias="CHORUS_KAFKA_PARTITIONS")
+    # The raw click and engagement topics: one metrics process runs two ingest consumers
+    # (more replicas, more), and 3 partitions split between two is 2:1.
+    kafka_raw_partitions: int = Field(
+        default=6, ge=1, validation_alias="CHORUS_KAFKA_RAW_PARTITIONS"
+    )
 
     db_pool_min: int = Field(default=1, ge=0)
     db_pool_max: int = Field(default=10, ge=1)

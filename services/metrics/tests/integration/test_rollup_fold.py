@@ -139,4 +139,7 @@ async def test_a_fold_merges_one_days_deltas_into_the_same_rows(
             for r in expected
             if r[:4] == ("week", r[1], "advocate", "") and r[4] == "adv-1"
         }
-        assert weeks == {datetime(2026, 3, 30, tzinfo=UTC): 28, datetime(2026, 4, 6, tzinfo=UTC): 15}
+        assert weeks == {
+            datetime(2026, 3, 30, tzinfo=UTC): 28,
+            datetime(2026, 4, 6, tzinfo=UTC): 15,
+        }

@@ -100,7 +100,7 @@ class SharingRuntime:
             return outbox
         publisher = click_publisher(s.kafka_bootstrap, f"{self.ctx.name}-clicks")
         kafka = KafkaClickRecorder(
-            publisher, partitions=s.kafka_partitions, timeout=s.click_kafka_timeout
+            publisher, partitions=s.kafka_raw_partitions, timeout=s.click_kafka_timeout
         )
         if not s.click_outbox_fallback:
             return kafka

@@ -50,6 +50,9 @@ class EventSpec(Generic[P]):
     key_format: str = ""
     """Human description of the key, e.g. "tenant_id:advocate_id"."""
     summary: str = ""
+    high_volume: bool = False
+    """An internal, high-volume input (raw clicks and engagement): its topic gets
+    `CHORUS_KAFKA_RAW_PARTITIONS` partitions instead of `CHORUS_KAFKA_PARTITIONS`."""
 
     @property
     def dlq_topic(self) -> str:
@@ -121,6 +124,7 @@ CLICK_RECORDED: Final[EventSpec[ClickRecorded]] = EventSpec(
     consumers=("metrics",),
     key_format="tenant_id:share_id",
     summary="Internal, high-volume: a visitor followed a tracked link.",
+    high_volume=True,
 )
 ENGAGEMENT_REPORTED: Final[EventSpec[EngagementReported]] = EventSpec(
     topic="engagement.raw",
@@ -132,6 +136,7 @@ ENGAGEMENT_REPORTED: Final[EventSpec[EngagementReported]] = EventSpec(
     consumers=("metrics",),
     key_format="tenant_id:share_id, or tenant_id:network:network_post_ref",
     summary="Internal, high-volume: a raw engagement observation from a network connector.",
+    high_volume=True,
 )
 
 ALL_SPECS: Final[tuple[EventSpec[Any], ...]] = (
