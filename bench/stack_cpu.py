@@ -9,7 +9,8 @@ used meanwhile. For `rewards_bench.py`'s throughput phase it also prints both pe
 over the consumer phase alone (from the "rewards consumer ..." line to the JSON result),
 which leaves out creating, migrating and dropping the bench database.
 
-It also times a fixed pure-Python loop before and after (the "VM speed probe"): this VM's
+It also times a fixed pure-Python loop before the run (the "VM speed probe"; after it,
+the bench's own clean-up would be in the figure): this VM's
 speed varied by up to ~1.6x over tens of minutes on 27 Nov 2026 (a fixed loop, and the
 CPU per event of a benchmark with it), so a run's figures are read beside it.
 
@@ -109,7 +110,7 @@ def main() -> int:
     print(
         f"stack CPU, whole run: PostgreSQL {end[0] - start[0]:.2f} s, "
         f"Redis {end[1] - start[1]:.2f} s (load average {load0:.2f} -> {load1:.2f}); "
-        f"VM speed probe {speed0:.0f} -> {speed_probe():.0f} ms"
+        f"VM speed probe before the run {speed0:.0f} ms"
     )
     return code
 
