@@ -121,18 +121,26 @@ async def test_a_fold_merges_one_days_deltas_into_the_same_rows(
                 posted,
             )
         await fold_rollups(conn)
-        for round_ in range(3):  # three batches: three deltas per share
-            for i, (share, *_) in enumerate(shares):
-                await _change(conn, tenant, share, clicks=i + round_, reactions=round_)
-        await _change(conn, tenant, "s2", clicks=-2)  # a correction among them
-        pending = await conn.fetchval(
-            "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
-        )
-        assert pending >= 3 * len(shares)
-        assert await fold_rollups(conn) == pending
+        # The fold's own lock, held meanwhile: the service's background fold cannot
+        # take this tenant's deltas before the one folding them all at once below.
+        async with metrics.pool.acquire() as folder, folder.transaction():
+            await folder.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('chorus_metrics'), "
+                "hashtext('contributor_rollups'))"
+            )
+            for round_ in range(3):  # three batches: three deltas per share
+                for i, (share, *_) in enumerate(shares):
+                    await _change(conn, tenant, share, clicks=i + round_ + 1, reactions=round_)
+            await _change(conn, tenant, "s2", clicks=-2)  # a correction among them
+            pending = await folder.fetchval(
+                "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
+            )
+            assert pending == 3 * len(shares) + 1
+            # Other tenants' deltas may be folded too.
+            assert await folder.fetchval("SELECT fold_contributor_rollups()") >= pending
         expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
         assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
-        # adv-1's Sunday (s1-s4: 3 + 4 + 9 + 12 clicks) and Monday (s5: 15) are in
+        # adv-1's Sunday (s1-s4: 6 + 7 + 12 + 15 clicks) and Monday (s5: 18) are in
         # different weeks; merged across networks and teams, not across advocates.
         weeks = {
             r[1]: r[6]
@@ -140,6 +148,6 @@ async def test_a_fold_merges_one_days_deltas_into_the_same_rows(
             if r[:4] == ("week", r[1], "advocate", "") and r[4] == "adv-1"
         }
         assert weeks == {
-            datetime(2026, 3, 30, tzinfo=UTC): 28,
-            datetime(2026, 4, 6, tzinfo=UTC): 15,
+            datetime(2026, 3, 30, tzinfo=UTC): 40,
+            datetime(2026, 4, 6, tzinfo=UTC): 18,
         }
