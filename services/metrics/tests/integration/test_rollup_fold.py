@@ -36,6 +36,10 @@ FROM_SHARES = (
     "WHERE tenant_id = $1 AND (dow <= k OR dow >= 8 - k) GROUP BY 1, 2, 3, 4, 5 "
     "ORDER BY 1, 2, 3, 4, 5"
 )
+# fold_contributor_rollups()'s own lock: a test holding it keeps the background fold out.
+FOLD_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtext('chorus_metrics'), hashtext('contributor_rollups'))"
+)
 
 
 async def _change(conn: asyncpg.Connection, tenant: str, share: str, **kinds: int) -> None:
@@ -57,24 +61,27 @@ async def test_folds_apply_each_delta_once(metrics: Metrics, tenant: str) -> Non
             posted,
             posted + timedelta(days=9),
         )
-        await _change(conn, tenant, "s1", clicks=3)
-        await _change(conn, tenant, "s2", reactions=2)
-        await _change(conn, tenant, "s1", clicks=-1)  # a late fraud verdict takes one back
-        # A share moved to another week and month: taken back there, added here.
-        await conn.execute(
-            "UPDATE shares SET posted_at = posted_at + interval '40 days' "
-            "WHERE tenant_id = $1 AND share_id = 's2'",
-            tenant,
-        )
-        with pytest.raises(RuntimeError):  # a batch that fails leaves no delta behind
-            async with conn.transaction():
-                await apply_changes(conn, _clicks(tenant, "s1", 100))
-                raise RuntimeError("batch failed")
-        pending = await conn.fetchval(
-            "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
-        )
-        assert pending > 0
-        await fold_rollups(conn)
+        # The fold's lock, held meanwhile, keeps the service's background fold out.
+        async with metrics.pool.acquire() as folder, folder.transaction():
+            await folder.execute(FOLD_LOCK)
+            await _change(conn, tenant, "s1", clicks=3)
+            await _change(conn, tenant, "s2", reactions=2)
+            await _change(conn, tenant, "s1", clicks=-1)  # a late fraud verdict takes one back
+            # A share moved to another week and month: taken back there, added here.
+            await conn.execute(
+                "UPDATE shares SET posted_at = posted_at + interval '40 days' "
+                "WHERE tenant_id = $1 AND share_id = 's2'",
+                tenant,
+            )
+            with pytest.raises(RuntimeError):  # a batch that fails leaves no delta behind
+                async with conn.transaction():
+                    await apply_changes(conn, _clicks(tenant, "s1", 100))
+                    raise RuntimeError("batch failed")
+            pending = await folder.fetchval(
+                "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
+            )
+            assert pending == 5  # three changes and the move's two (taken back, added)
+            await folder.execute("SELECT fold_contributor_rollups()")
         expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
         assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
         assert any(r[4] == "adv-1" and r[6] == 2 for r in expected)  # 3 - 1 clicks
@@ -124,10 +131,7 @@ async def test_a_fold_merges_one_days_deltas_into_the_same_rows(
         # The fold's own lock, held meanwhile: the service's background fold cannot
         # take this tenant's deltas before the one folding them all at once below.
         async with metrics.pool.acquire() as folder, folder.transaction():
-            await folder.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('chorus_metrics'), "
-                "hashtext('contributor_rollups'))"
-            )
+            await folder.execute(FOLD_LOCK)
             for round_ in range(3):  # three batches: three deltas per share
                 for i, (share, *_) in enumerate(shares):
                     await _change(conn, tenant, share, clicks=i + round_ + 1, reactions=round_)
