@@ -53,17 +53,17 @@ async def _change(conn: asyncpg.Connection, tenant: str, share: str, **kinds: in
 async def test_folds_apply_each_delta_once(metrics: Metrics, tenant: str) -> None:
     posted = datetime(2026, 3, 30, 23, 30, tzinfo=UTC)  # a Monday, near a month's end
     async with metrics.pool.acquire() as conn:
-        await conn.execute(
-            "INSERT INTO shares (tenant_id, share_id, content_id, advocate_id, team_ids, "
-            " network, posted_at) VALUES ($1, 's1', 'c1', 'adv-1', '{team-a,team-b}', "
-            " 'linkedin', $2), ($1, 's2', 'c1', 'adv-1', '{team-a}', 'x', $3)",
-            tenant,
-            posted,
-            posted + timedelta(days=9),
-        )
         # The fold's lock, held meanwhile, keeps the service's background fold out.
         async with metrics.pool.acquire() as folder, folder.transaction():
             await folder.execute(FOLD_LOCK)
+            await conn.execute(
+                "INSERT INTO shares (tenant_id, share_id, content_id, advocate_id, team_ids, "
+                " network, posted_at) VALUES ($1, 's1', 'c1', 'adv-1', '{team-a,team-b}', "
+                " 'linkedin', $2), ($1, 's2', 'c1', 'adv-1', '{team-a}', 'x', $3)",
+                tenant,
+                posted,
+                posted + timedelta(days=9),
+            )
             await _change(conn, tenant, "s1", clicks=3)
             await _change(conn, tenant, "s2", reactions=2)
             await _change(conn, tenant, "s1", clicks=-1)  # a late fraud verdict takes one back
@@ -80,7 +80,8 @@ async def test_folds_apply_each_delta_once(metrics: Metrics, tenant: str) -> Non
             pending = await folder.fetchval(
                 "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
             )
-            assert pending == 5  # three changes and the move's two (taken back, added)
+            # Two shares added, three changes, the move's two (taken back, added again).
+            assert pending == 7
             await folder.execute("SELECT fold_contributor_rollups()")
         expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
         assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
