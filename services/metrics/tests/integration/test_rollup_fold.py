@@ -36,6 +36,15 @@ FROM_SHARES = (
     "WHERE tenant_id = $1 AND (dow <= k OR dow >= 8 - k) GROUP BY 1, 2, 3, 4, 5 "
     "ORDER BY 1, 2, 3, 4, 5"
 )
+# The shares ranking (0012): every ranked row's share count, kept apart.
+SHARE_RANKS = (
+    "SELECT grain, period_start, kind, scope, contributor, shares, xmin::text::bigint "
+    "FROM contributor_share_ranks WHERE tenant_id = $1 ORDER BY 1, 2, 3, 4, 5"
+)
+ALL_RANKED = (
+    "SELECT grain, period_start, kind, scope, contributor, shares FROM contributor_rollups "
+    "WHERE tenant_id = $1 ORDER BY 1, 2, 3, 4, 5"
+)
 # fold_contributor_rollups()'s own lock: a test holding it keeps the background fold out.
 FOLD_LOCK = (
     "SELECT pg_advisory_xact_lock(hashtext('chorus_metrics'), hashtext('contributor_rollups'))"
@@ -86,12 +95,31 @@ async def test_folds_apply_each_delta_once(metrics: Metrics, tenant: str) -> Non
         expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
         assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
         assert any(r[4] == "adv-1" and r[6] == 2 for r in expected)  # 3 - 1 clicks
+        share_ranks = await _share_ranks_match(conn, tenant)
+        # A click moves no share count: its fold leaves the shares ranking untouched.
+        async with metrics.pool.acquire() as folder, folder.transaction():
+            await folder.execute(FOLD_LOCK)
+            await _change(conn, tenant, "s1", clicks=5)
+            await folder.execute("SELECT fold_contributor_rollups()")
+        assert await conn.fetch(SHARE_RANKS, tenant) == share_ranks
+        expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
+        assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
         # Folding again (nothing new for this tenant) changes nothing.
         await fold_rollups(conn)
         assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
         assert not await conn.fetchval(
             "SELECT count(*) FROM contributor_rollup_deltas WHERE tenant_id = $1", tenant
         )
+
+
+async def _share_ranks_match(conn: asyncpg.Connection, tenant: str) -> list[asyncpg.Record]:
+    """The shares ranking holds exactly contributor_rollups' rows and share counts."""
+    share_ranks = await conn.fetch(SHARE_RANKS, tenant)
+    assert [tuple(r)[:6] for r in share_ranks] == [
+        tuple(r) for r in await conn.fetch(ALL_RANKED, tenant)
+    ]
+    assert share_ranks
+    return share_ranks
 
 
 def _clicks(tenant: str, share: str, n: int) -> Changes:
@@ -145,6 +173,7 @@ async def test_a_fold_merges_one_days_deltas_into_the_same_rows(
             assert await folder.fetchval("SELECT fold_contributor_rollups()") >= pending
         expected = [tuple(r) for r in await conn.fetch(FROM_SHARES, tenant)]
         assert [tuple(r) for r in await conn.fetch(RANKED, tenant)] == expected
+        await _share_ranks_match(conn, tenant)
         # adv-1's Sunday (s1-s4: 6 + 7 + 12 + 15 clicks) and Monday (s5: 18) are in
         # different weeks; merged across networks and teams, not across advocates.
         weeks = {

@@ -313,6 +313,7 @@ def _ranked_query(
     figures summed from its pieces, then ranked.
     """
     rank = "engagement" if order == "engagement" else "shares"
+    ranking = "contributor_rollups" if rank == "engagement" else "contributor_share_ranks"
     sql = Sql()
     tenant = sql.bind(q.tenant_id)
     kind = sql.bind("team" if by_team else "advocate")
@@ -412,11 +413,12 @@ def _ranked_query(
         f"), pw AS ("
         f" SELECT * FROM unnest({pieces_of['w']}) AS pw(idx, grain, t_from, t_to, sign)"
         f"), contributions AS ({contributions['p']}"
-        # Index-only: (figure, contributor, shares) from the ranking index (0007).
+        # Index-only: (figure, contributor, shares) from the ranking index (0007; by
+        # shares, from its own table since 0012).
         f"), read AS MATERIALIZED ("
         f" SELECT l.idx, r.contributor, r.shares, r.figure "
         f" FROM m AS l CROSS JOIN LATERAL ("
-        f"  SELECT r.contributor, r.shares, r.{rank} AS figure FROM contributor_rollups r "
+        f"  SELECT r.contributor, r.shares, r.{rank} AS figure FROM {ranking} r "
         f"  WHERE {period_row} AND {only_row} "
         f"  ORDER BY r.{rank} DESC, r.contributor LIMIT {read_limit}) AS r"
         # Per (idx, contributor) of the slivers or of the rows read: the slivers' sums
