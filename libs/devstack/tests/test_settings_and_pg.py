@@ -40,6 +40,15 @@ def test_postgres_listens_on_loopback_with_our_port_and_socket_dir() -> None:
     assert "unix_socket_directories = '/s/run'" in conf
 
 
+@pytest.mark.parametrize(("memory_gib", "buffers"), [(2, "256MB"), (24, "1024MB"), (0.5, "128MB")])
+def test_shared_buffers_are_an_eighth_of_memory_within_bounds(
+    memory_gib: float, buffers: str
+) -> None:
+    conf = render_conf(15432, Path("/s/run"), memory_bytes=int(memory_gib * 2**30))
+    assert f"shared_buffers = {buffers}\n" in conf
+    assert "max_wal_size = 4GB" in conf
+
+
 @pytest.mark.unit
 @pytest.mark.parametrize(
     ("given", "used"),
