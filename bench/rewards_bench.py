@@ -32,6 +32,12 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
         [--concurrency 16] [--workers 1] [--consumers 1]
         [--phases throughput,freshness,reads]
 
+1b (`--phases service`, not in the default run): the same backlog consumed by the
+service as deployed (`uvicorn --workers W`, each worker running its ledger consumers,
+one group), for each W of `--service-workers` (default 1,2), on topics with
+`--partitions` partitions; rate from the first tracked event to the last (polled), and
+the CPU of every service process per event.
+
 --consumers N runs N ledger consumers of one group in the consuming process (the
 throughput phase's and the freshness service's, CHORUS_REWARDS_CONSUMER_INSTANCES=N):
 the topics have 3 partitions each, co-partitioned, so up to 3 share the work.
@@ -369,6 +375,48 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
     }
 
 
+async def service_throughput(
+    args: argparse.Namespace, env: Env, prefix: str, workers: int
+) -> dict[str, Any]:
+    """Phase 1b: the same kind of backlog consumed by the service itself, as deployed,
+    with `workers` processes (uvicorn --workers; each runs its ledger consumers, members
+    of one group). Rate from the first tracked event to the last, by polling the
+    tracking rows (the service's batches are not visible from here)."""
+    workload = Workload(prefix, env.tenants, args.advocates, random.Random(7 + workers))
+    now = datetime.now(UTC)
+    records = [
+        workload.record(workload.next_event(now - timedelta(seconds=args.events - i)))
+        for i in range(args.events)
+    ]
+    await send_all(args.bootstrap, records)
+    base = await applied_events(env)
+    async with service_process(args, env, prefix, consume=True, workers=workers) as service:
+        print(f"service, {workers} worker process(es): consuming ...", flush=True)
+        first: tuple[float, int, float] | None = None
+        progress, seen = time.monotonic(), 0
+        while True:
+            applied = await applied_events(env) - base
+            at = time.perf_counter()
+            if applied and first is None:
+                first = (at, applied, service.group_cpu_seconds())
+            if applied >= args.events:
+                cpu = service.group_cpu_seconds()
+                break
+            if applied != seen:
+                progress, seen = time.monotonic(), applied
+            if time.monotonic() - progress > STALL_SECONDS:
+                raise RuntimeError(f"service stalled at {applied}/{args.events}")
+            await asyncio.sleep(0.05)
+    assert first is not None
+    counted = args.events - first[1]
+    return {
+        "workers": workers,
+        "events": args.events,
+        "rate": counted / (at - first[0]),
+        "cpu_us": (cpu - first[2]) / counted * 1e6,
+    }
+
+
 # --- phase 2: freshness -----------------------------------------------------------
 
 
@@ -383,12 +431,27 @@ class Service:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def group_cpu_seconds(self) -> float:
+        """CPU of every process of the service's session (uvicorn's workers too): its
+        own process group, live processes only (read while they run)."""
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.pid:  # pgrp
+                    total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
 
 @contextlib.asynccontextmanager
 async def service_process(
-    args: argparse.Namespace, env: Env, prefix: str, consume: bool
+    args: argparse.Namespace, env: Env, prefix: str, consume: bool, workers: int | None = None
 ) -> AsyncIterator[Service]:
     """The rewards service in its own process(es); consuming topics under `prefix` or not."""
+    workers = args.workers if workers is None else workers
     port = free_port()
     service_env = os.environ | {
         "CHORUS_DATABASE_URL": env.dsn,
@@ -406,7 +469,7 @@ async def service_process(
     }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "chorus_rewards.app:app", "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(args.workers), "--log-level", "warning",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning",
         "--no-access-log", env=service_env, start_new_session=True,
     )  # fmt: skip
     try:
@@ -737,6 +800,13 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
             f"   target >= {TARGET_THROUGHPUT:,} events/s: "
             + ("MET" if t["rate"] >= TARGET_THROUGHPUT else "NOT MET"),
         ]
+    for sv in results.get("service", []):
+        lines.append(
+            f"   the service itself (uvicorn, {sv['workers']} worker process(es), "
+            f"{args.partitions} partitions per topic): {sv['rate']:,.0f} events/s, "
+            f"{sv['cpu_us']:.0f} us of service CPU per event; target >= "
+            f"{TARGET_THROUGHPUT:,}: " + ("MET" if sv["rate"] >= TARGET_THROUGHPUT else "NOT MET")
+        )
     runs = results.get("freshness", [])
     if runs:
         lines += ["", "2. freshness: production -> visible through the leaderboard API (HTTP)"]
@@ -802,6 +872,16 @@ async def run(args: argparse.Namespace) -> int:
         await ensure_topics(args.bootstrap, env.topics + [f"{t}.dlq" for t in env.topics], 3)
         if "throughput" in phases:
             results["throughput"] = await throughput(args, env)
+        if "service" in phases:
+            results["service"] = []
+            for workers in (int(w) for w in args.service_workers.split(",")):
+                prefix = f"{env.prefix}s{workers}."
+                topics = [s.topic for s in consumed_specs(prefix)]
+                env.extra_topics += topics
+                await ensure_topics(
+                    args.bootstrap, topics + [f"{t}.dlq" for t in topics], args.partitions
+                )
+                results["service"].append(await service_throughput(args, env, prefix, workers))
         if "freshness" in phases:
             results["freshness"] = []
             for i, rate in enumerate(float(r) for r in args.rates.split(",")):
@@ -849,7 +929,22 @@ def main() -> int:
         default=1,
         help="ledger consumers (one group, co-partitioned) in the consuming process",
     )
-    parser.add_argument("--phases", default="throughput,freshness,reads")
+    parser.add_argument(
+        "--phases",
+        default="throughput,freshness,reads",
+        help="also: service (the backlog consumed by the service process(es), as deployed)",
+    )
+    parser.add_argument(
+        "--service-workers",
+        default="1,2",
+        help="the service phase's runs: worker processes each, in order",
+    )
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        default=3,
+        help="partitions of the service phase's topics (the platform's default: 3)",
+    )
     parser.add_argument(
         "--bootstrap", default=os.environ.get("CHORUS_KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP)
     )
