@@ -98,12 +98,20 @@ from chorus_rewards.tenants import SettingsCache
 from redis.asyncio import Redis
 
 try:
-    from bench._common import collector_paused, format_table, percentile
+    from bench._common import (
+        collector_paused,
+        format_table,
+        percentile,
+        process_cpu_seconds,
+        process_group_cpu_seconds,
+    )
 except ModuleNotFoundError:  # run as a script: bench/ itself is sys.path[0]
     from _common import (  # type: ignore[no-redef,import-not-found]
         collector_paused,
         format_table,
         percentile,
+        process_cpu_seconds,
+        process_group_cpu_seconds,
     )
 
 TARGET_THROUGHPUT = 10_000
@@ -427,23 +435,11 @@ class Service:
 
     def cpu_seconds(self) -> float:
         """CPU (user + system) of the service process so far (Linux /proc; --workers 1)."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.pid) or 0.0
 
     def group_cpu_seconds(self) -> float:
-        """CPU of every process of the service's session (uvicorn's workers too): its
-        own process group, live processes only (read while they run)."""
-        total = 0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            with contextlib.suppress(OSError):
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                if int(fields[2]) == self.pid:  # pgrp
-                    total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
+        """CPU of every process of the service's session (uvicorn's workers too)."""
+        return process_group_cpu_seconds(self.pid)
 
 
 @contextlib.asynccontextmanager

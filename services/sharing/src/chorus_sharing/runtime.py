@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import httpx
 from chorus_events.contracts.base import Network
+from chorus_events.contracts.registry import CLICK_RECORDED
+from chorus_events.workers import topic_partitions
 from chorus_platform.app import ServiceContext
 
 from chorus_sharing.clicks import (
@@ -99,9 +101,9 @@ class SharingRuntime:
         if s.click_durability is ClickDurability.OUTBOX:
             return outbox
         publisher = click_publisher(s.kafka_bootstrap, f"{self.ctx.name}-clicks")
-        kafka = KafkaClickRecorder(
-            publisher, partitions=s.kafka_raw_partitions, timeout=s.click_kafka_timeout
-        )
+        # The partition count every consumer of `clicks.raw` creates it with (high volume).
+        partitions = topic_partitions(self.ctx, [CLICK_RECORDED])
+        kafka = KafkaClickRecorder(publisher, partitions=partitions, timeout=s.click_kafka_timeout)
         if not s.click_outbox_fallback:
             return kafka
         return FallbackClickRecorder(kafka, outbox, retry_after=s.click_kafka_retry_after)
