@@ -173,15 +173,30 @@ async def test_reach(metrics: Metrics, data: DataSet, f: Filters) -> None:
     assert "followers" in body["method"]
 
 
-async def test_engagement_per_network(metrics: Metrics, data: DataSet) -> None:
-    f = Filters("Europe/Berlin", "day", team="team-5", **FEB)
+# Tenant and network filters read engagement_rollups (0013) with signed edges of every
+# grain, raw slivers in half-hour zones; other filters read the raw rows.
+ENGAGEMENT_FILTERS = [
+    Filters("Europe/Berlin", "day", team="team-5", **FEB),
+    Filters("Europe/Berlin", "day", **FEB),
+    Filters("UTC", "none"),
+    Filters("America/New_York", "week", network="linkedin"),
+    Filters("Asia/Kolkata", "day", date(2026, 3, 1), date(2026, 3, 3)),
+    Filters("Asia/Kolkata", "month", date(2026, 1, 10), date(2026, 3, 20)),
+    Filters("Pacific/Chatham", "month", network="x"),
+    Filters("America/New_York", "none", date(2026, 1, 1), date(2026, 12, 31)),
+    Filters("Europe/Berlin", "week", campaign="#launch"),
+]
+
+
+@pytest.mark.parametrize("f", ENGAGEMENT_FILTERS)
+async def test_engagement_per_network(metrics: Metrics, data: DataSet, f: Filters) -> None:
     body = await _get(metrics, data, "engagement", f)
     assert _by(body["rows"], "bucket", "network") == expected_engagement(data, f)
     assert body["measurement"]["reactions"] == ["reported"]
 
 
-async def test_traffic(metrics: Metrics, data: DataSet) -> None:
-    f = Filters("Europe/Berlin", "month", network="x")
+@pytest.mark.parametrize("f", [Filters("Europe/Berlin", "month", network="x"), *ENGAGEMENT_FILTERS])
+async def test_traffic(metrics: Metrics, data: DataSet, f: Filters) -> None:
     body = await _get(metrics, data, "traffic", f)
     assert _by(body["rows"], "bucket") == expected_traffic(data, f)
 

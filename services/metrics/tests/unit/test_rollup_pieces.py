@@ -7,13 +7,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from chorus_metrics.kpis.rollup import Grain, Period, Piece, pieces, ranked
+from chorus_metrics.kpis.rollup import Grain, Period, Piece, engagement_pieces, pieces, ranked
 
 START = datetime(2025, 11, 1, tzinfo=UTC)
 
 
 def _period_start(t: datetime, grain: Grain) -> datetime:
-    day = t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    hour = t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if grain is Grain.HOUR:
+        return hour
+    day = hour.replace(hour=0)
     return day.replace(day=1) if grain is Grain.MONTH else day
 
 
@@ -57,6 +60,62 @@ def test_short_and_empty_ranges() -> None:
     t = datetime(2026, 3, 3, 10, tzinfo=UTC)
     assert pieces(t, t) == []
     assert pieces(t, t + timedelta(hours=30)) == [Piece(Grain.RAW, t, t + timedelta(hours=30), 1)]
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
+)
+def test_engagement_pieces_count_exactly_the_engagement_of_the_range(zone: str) -> None:
+    """Engagement rollups (0013): hours, days and months by the engagement's own time.
+    Raw rows are read only off a whole hour, at most half an hour per edge."""
+    rnd = random.Random(zone)
+    points = [START + timedelta(seconds=rnd.randrange(500 * 86400)) for _ in range(1500)]
+    tz = ZoneInfo(zone)
+    whole_hours = all(
+        datetime(2026, m, 1, tzinfo=tz).utcoffset() % timedelta(hours=1) == timedelta(0)
+        for m in (1, 7)
+    )
+    for _ in range(50):
+        first = date(2025, 11, 1) + timedelta(days=rnd.randrange(480))
+        last = first + timedelta(days=rnd.choice([0, 1, 2, 6, 19, 27, 30, 45, 90, 200, 364]))
+        start = datetime.combine(first, time.min, tz)
+        end = datetime.combine(last + timedelta(days=1), time.min, tz)
+        parts = engagement_pieces(start, end)
+        expected = sum(start <= t < end for t in points)
+        assert sum(p.sign * _count(points, p) for p in parts) == expected, (start, end, parts)
+        for p in parts:
+            if p.grain is Grain.RAW:
+                assert not whole_hours
+                assert p.end - p.start <= timedelta(minutes=30)
+            else:
+                assert _period_start(p.start, p.grain) == p.start
+                assert _period_start(p.end, p.grain) == p.end
+        # A local day reads at most one day row and its hours' edges; a month one month
+        # row and its edges: never a whole period's hours.
+        assert sum(p.grain is Grain.HOUR for p in parts) <= 4
+        hours = sum((p.end - p.start for p in parts if p.grain is Grain.HOUR), timedelta(0))
+        assert hours <= timedelta(hours=24), parts
+
+
+def test_a_berlin_day_is_one_day_row_and_two_hour_slivers() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    parts = engagement_pieces(
+        datetime(2026, 3, 2, tzinfo=berlin), datetime(2026, 3, 3, tzinfo=berlin)
+    )
+    utc = lambda d, h: datetime(2026, 3, d, h, tzinfo=UTC)  # noqa: E731
+    assert sorted(parts, key=lambda p: (p.grain, p.start)) == [
+        Piece(Grain.DAY, utc(2, 0), utc(3, 0), 1),
+        Piece(Grain.HOUR, utc(1, 23), utc(2, 0), 1),
+        Piece(Grain.HOUR, utc(2, 23), utc(3, 0), -1),
+    ]
+
+
+def test_short_engagement_ranges_read_raw_rows() -> None:
+    t = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
+    assert engagement_pieces(t, t) == []
+    assert engagement_pieces(t, t + timedelta(minutes=90)) == [
+        Piece(Grain.RAW, t, t + timedelta(minutes=90), 1)
+    ]
 
 
 _RUN_DAYS = {Period.DAYS1: 1, Period.DAYS2: 2, Period.DAYS3: 3}

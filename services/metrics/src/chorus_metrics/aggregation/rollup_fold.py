@@ -1,4 +1,5 @@
-"""The fold: applies pending contributor-rollup deltas in one set-based upsert.
+"""The fold: applies pending contributor- and engagement-rollup deltas (0009, 0013), each
+in one set-based upsert.
 
 The share triggers (migration 0009) append one delta row per changed share in the
 writer's transaction; `fold_contributor_rollups()` deletes them and adds them to
@@ -22,7 +23,9 @@ async def fold_rollups(conn: asyncpg.Connection) -> int:
     Also the "fold now" of tests and benches, before they read the rankings.
     """
     async with conn.transaction():
-        return int(await conn.fetchval("SELECT fold_contributor_rollups()"))
+        return int(
+            await conn.fetchval("SELECT fold_contributor_rollups() + fold_engagement_rollups()")
+        )
 
 
 class RollupFolder(PeriodicWorker):

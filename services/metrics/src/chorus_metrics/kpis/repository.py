@@ -26,7 +26,16 @@ from chorus_metrics.kpis.query import (
     period,
     share_filters,
 )
-from chorus_metrics.kpis.rollup import Grain, Period, Piece, Ranked, periods, ranked, unranked
+from chorus_metrics.kpis.rollup import (
+    Grain,
+    Period,
+    Piece,
+    Ranked,
+    engagement_pieces,
+    periods,
+    ranked,
+    unranked,
+)
 
 # ruff: noqa: S608  (SQL is assembled from the constant fragments above; values are bound)
 
@@ -34,6 +43,9 @@ _SPANS = {
     "shares": "SELECT min(posted_at), max(posted_at) FROM shares WHERE tenant_id = $1",
     "clicks": "SELECT min(occurred_at), max(occurred_at) FROM clicks WHERE tenant_id = $1",
     "reported": "SELECT min(occurred_at), max(occurred_at) FROM reported WHERE tenant_id = $1",
+    "engagement": "SELECT least(c.lo, r.lo), greatest(c.hi, r.hi) FROM "
+    "(SELECT min(occurred_at) AS lo, max(occurred_at) AS hi FROM clicks WHERE tenant_id = $1) c, "
+    "(SELECT min(occurred_at) AS lo, max(occurred_at) AS hi FROM reported WHERE tenant_id = $1) r",
 }
 
 
@@ -70,13 +82,13 @@ async def snapshot(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection
 
 
 async def _bucket_ranges(
-    conn: asyncpg.Connection, q: KpiQuery
+    conn: asyncpg.Connection, q: KpiQuery, span: str = _SPANS["shares"]
 ) -> list[tuple[date | None, datetime, datetime]]:
-    """The report's period (bounded by the tenant's shares when open-ended), cut into
-    buckets: (label = the bucket's first local day, or None; start; end)."""
+    """The report's period (bounded by the tenant's data, `span`, when open-ended), cut
+    into buckets: (label = the bucket's first local day, or None; start; end)."""
     start, end = q.start, q.end
     if start is None or end is None:
-        row = await conn.fetchrow(_SPANS["shares"], q.tenant_id)
+        row = await conn.fetchrow(span, q.tenant_id)
         assert row is not None
         if row[0] is None:
             return []
@@ -611,6 +623,72 @@ async def reach(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
     )
 
 
+def rolled_up(q: KpiQuery) -> bool:
+    """Whether `engagement_rollups` hold the report's filters (tenant and network only)."""
+    return not (q.team or q.advocate or q.campaign)
+
+
+EngagementCells = dict[tuple[date | None, str, str, str], int]
+"""(bucket, network, kind, outcome) -> count, zero sums left out."""
+
+
+async def engagement_cells(
+    conn: asyncpg.Connection, q: KpiQuery, *, clicks_only: bool
+) -> EngagementCells:
+    """Engagement by the bucket of its own time, summed over `engagement_rollups`, their
+    unfolded deltas and the raw slivers of each bucket's signed pieces (0013): clicks by
+    outcome ('' valid, else the rejection reason) and valid reported counts, per network
+    of the share. Only for `rolled_up` filters."""
+    span = _SPANS["clicks" if clicks_only else "engagement"]
+    ranges = await _bucket_ranges(conn, q, span)
+    part = [(i, p) for i, (_, lo, hi) in enumerate(ranges, 1) for p in engagement_pieces(lo, hi)]
+    if not part:
+        return {}
+    sql = Sql()
+    tenant = sql.bind(q.tenant_id)
+    arrays = _bind_pieces(sql, part)
+    network = f" AND {{}}.network = {sql.bind(q.network)}" if q.network else ""
+    kinds = " AND {}.kind = 'clicks'" if clicks_only else ""
+    rolled = (network + kinds).format("r", "r")
+    deltas = (network + kinds).format("d", "d")
+    raw_network = network.format("s")
+    reported = (
+        ""
+        if clicks_only
+        else f" UNION ALL SELECT p.idx, s.network, e.kind, '', sum(p.sign * e.applied) "
+        f"FROM p CROSS JOIN LATERAL (SELECT e.share_id, e.kind, e.applied FROM reported e "
+        f"  WHERE e.tenant_id = {tenant} AND e.occurred_at >= p.t_from "
+        f"  AND e.occurred_at < p.t_to AND e.status = 'valid' OFFSET 0) AS e "
+        f"JOIN shares s ON s.tenant_id = {tenant} AND s.share_id = e.share_id "
+        f"WHERE p.grain = 'raw'{raw_network} GROUP BY 1, 2, 3"
+    )
+    rows = await conn.fetch(
+        f"WITH p AS (SELECT * FROM unnest({arrays}) AS p(idx, grain, t_from, t_to, sign)) "
+        f"SELECT p.idx, r.network, r.kind, r.outcome, sum(p.sign * r.n) AS n "
+        f"FROM p JOIN engagement_rollups r ON r.tenant_id = {tenant} AND r.grain = p.grain "
+        f" AND r.period_start >= p.t_from AND r.period_start < p.t_to "
+        f"WHERE p.grain <> 'raw'{rolled} GROUP BY 1, 2, 3, 4 "
+        # Not folded yet: hour-stamped, so inside any piece that is not raw.
+        f"UNION ALL SELECT p.idx, d.network, d.kind, d.outcome, sum(p.sign * d.n) "
+        f"FROM p JOIN engagement_rollup_deltas d ON d.tenant_id = {tenant} "
+        f" AND d.hour >= p.t_from AND d.hour < p.t_to "
+        f"WHERE p.grain <> 'raw'{deltas} GROUP BY 1, 2, 3, 4 "
+        f"UNION ALL SELECT p.idx, s.network, 'clicks', coalesce(c.reason, ''), sum(p.sign) "
+        f"FROM p CROSS JOIN LATERAL (SELECT c.share_id, c.reason FROM clicks c "
+        f"  WHERE c.tenant_id = {tenant} AND c.occurred_at >= p.t_from "
+        f"  AND c.occurred_at < p.t_to AND c.status <> 'pending' OFFSET 0) AS c "
+        f"JOIN shares s ON s.tenant_id = {tenant} AND s.share_id = c.share_id "
+        f"WHERE p.grain = 'raw'{raw_network} GROUP BY 1, 2, 3, 4"
+        f"{reported}",
+        *sql.args,
+    )
+    cells: EngagementCells = {}
+    for r in rows:
+        key = (ranges[r["idx"] - 1][0], r["network"], r["kind"], r["outcome"])
+        cells[key] = cells.get(key, 0) + int(r["n"])
+    return {k: n for k, n in cells.items() if n}
+
+
 async def engagement_per_network(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:
     clicks = Sql()
     share_filters(clicks, q)
@@ -637,6 +715,27 @@ async def engagement_per_network(conn: asyncpg.Connection, q: KpiQuery) -> list[
         *reported.args,
     )
     return rows
+
+
+async def unique_visitors(conn: asyncpg.Connection, q: KpiQuery) -> dict[date | None, int]:
+    """Distinct visitor hashes of valid clicks per bucket (`rolled_up` filters: the share
+    is only read for its network). Distinct counts do not add up across rollup periods,
+    so this reads the period's valid clicks, hashing them rather than sorting."""
+    sql = Sql()
+    sql.where(f"c.tenant_id = {sql.bind(q.tenant_id)} AND c.status = 'valid'")
+    if q.network:
+        sql.where(
+            f"EXISTS (SELECT FROM shares s WHERE s.tenant_id = c.tenant_id "
+            f"AND s.share_id = c.share_id AND s.network = {sql.bind(q.network)})"
+        )
+    period(sql, q, "c.occurred_at")
+    bucket = bucket_expr(sql, q, "c.occurred_at", await _days(conn, q, "clicks"))
+    rows = await conn.fetch(
+        f"SELECT bucket, count(*) AS visitors FROM (SELECT DISTINCT {bucket} AS bucket, "
+        f" c.visitor_hash FROM clicks c WHERE {sql.condition}) AS v GROUP BY 1",
+        *sql.args,
+    )
+    return {r["bucket"]: int(r["visitors"]) for r in rows}
 
 
 async def traffic(conn: asyncpg.Connection, q: KpiQuery) -> list[asyncpg.Record]:

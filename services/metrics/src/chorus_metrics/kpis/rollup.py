@@ -21,7 +21,10 @@ from enum import StrEnum
 
 class Grain(StrEnum):
     RAW = "raw"
-    """Read from `shares` by `posted_at`."""
+    """Read from `shares` by `posted_at` (from `clicks` and `reported` by their own time
+    for `engagement_pieces`)."""
+    HOUR = "hour"
+    """`engagement_rollups` only (0013)."""
     DAY = "day"
     MONTH = "month"
     RUN1 = "days1"
@@ -106,6 +109,42 @@ def pieces(start: datetime, end: datetime) -> list[Piece]:
         return [Piece(Grain.RAW, start, end, +1)]
     day_start, day_end = _nearest_day(start), _nearest_day(end)
     out = _edges(Grain.RAW, start, day_start, end, day_end)
+    if day_end - day_start < _MIN_MONTHS_SPAN:
+        out.append(Piece(Grain.DAY, day_start, day_end, +1))
+        return out
+    month_start, month_end = _nearest_month(day_start), _nearest_month(day_end)
+    out += _edges(Grain.DAY, day_start, month_start, day_end, month_end)
+    if month_end > month_start:
+        out.append(Piece(Grain.MONTH, month_start, month_end, +1))
+    return out
+
+
+HOUR = timedelta(hours=1)
+_MIN_HOURS_SPAN = timedelta(hours=2)
+
+
+def _nearest_hour(t: datetime) -> datetime:
+    floor = t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor + HOUR if t - floor >= HOUR / 2 else floor
+
+
+def engagement_pieces(start: datetime, end: datetime) -> list[Piece]:
+    """Signed pieces of `engagement_rollups` (UTC hours, days, months) whose sums add up
+    to the sums over [start, end): the same scheme as `pieces`, one level finer, so a
+    report's edges in any whole-hour zone read no raw rows, and a half-hour zone's at
+    most half an hour each. Days are used from one day's span on (a local day is one
+    UTC day plus or minus its zone's offset in hours)."""
+    if end <= start:
+        return []
+    if end - start < _MIN_HOURS_SPAN:
+        return [Piece(Grain.RAW, start, end, +1)]
+    hour_start, hour_end = _nearest_hour(start), _nearest_hour(end)
+    out = _edges(Grain.RAW, start, hour_start, end, hour_end)
+    day_start, day_end = _nearest_day(hour_start), _nearest_day(hour_end)
+    if hour_end - hour_start < DAY or day_end <= day_start:
+        out.append(Piece(Grain.HOUR, hour_start, hour_end, +1))
+        return out
+    out += _edges(Grain.HOUR, hour_start, day_start, hour_end, day_end)
     if day_end - day_start < _MIN_MONTHS_SPAN:
         out.append(Piece(Grain.DAY, day_start, day_end, +1))
         return out

@@ -108,12 +108,18 @@ async def reach(conn: asyncpg.Connection, q: KpiQuery) -> KpiReport:
 async def engagement_per_network(conn: asyncpg.Connection, q: KpiQuery) -> KpiReport:
     kinds = ("clicks", "reactions", "comments", "reshares", "impressions")
     table: dict[tuple[date | None, str], dict[str, int]] = defaultdict(dict.fromkeys(kinds, 0).copy)
-    for r in await repo.engagement_per_network(conn, q):
-        cell = table[(r["bucket"], r["network"])]
-        if "kind" in r:
-            cell[r["kind"]] += int(r["n"])
-        else:
-            cell["clicks"] += int(r["clicks"])
+    if repo.rolled_up(q):
+        cells = await repo.engagement_cells(conn, q, clicks_only=False)
+        for (bucket, network, kind, outcome), n in cells.items():
+            if outcome == "" and kind in kinds:
+                table[(bucket, network)][kind] += n
+    else:
+        for r in await repo.engagement_per_network(conn, q):
+            cell = table[(r["bucket"], r["network"])]
+            if "kind" in r:
+                cell[r["kind"]] += int(r["n"])
+            else:
+                cell["clicks"] += int(r["clicks"])
     rows = [
         {"bucket": _bucket(b), "network": n} | counts
         for (b, n), counts in sorted(table.items(), key=lambda kv: (kv[0][0] or date.min, kv[0][1]))
@@ -136,13 +142,25 @@ async def traffic(conn: asyncpg.Connection, q: KpiQuery) -> KpiReport:
     columns = ["valid_clicks", "unique_visitors"] + [
         f"rejected_{r.value}" for r in REJECTION_REASONS
     ]
-    for r in await repo.traffic(conn, q):
-        cell = table.setdefault(r["bucket"], dict.fromkeys(columns, 0))
-        if r["reason"] == "":
-            cell["valid_clicks"] += int(r["n"])
-            cell["unique_visitors"] += int(r["visitors"])
-        elif f"rejected_{r['reason']}" in cell:
-            cell[f"rejected_{r['reason']}"] += int(r["n"])
+    if repo.rolled_up(q):
+        counts = [
+            (bucket, outcome, n)
+            for (bucket, _, _, outcome), n in (
+                await repo.engagement_cells(conn, q, clicks_only=True)
+            ).items()
+        ]
+        visitors = await repo.unique_visitors(conn, q)
+    else:
+        found = await repo.traffic(conn, q)
+        counts = [(r["bucket"], r["reason"], int(r["n"])) for r in found]
+        visitors = {r["bucket"]: int(r["visitors"]) for r in found if r["reason"] == ""}
+    for bucket, outcome, n in counts:
+        cell = table.setdefault(bucket, dict.fromkeys(columns, 0))
+        if outcome == "":
+            cell["valid_clicks"] += n
+            cell["unique_visitors"] = visitors.get(bucket, 0)
+        elif f"rejected_{outcome}" in cell:
+            cell[f"rejected_{outcome}"] += n
     rows = [
         {"bucket": _bucket(b)} | c
         for b, c in sorted(table.items(), key=lambda kv: kv[0] or date.min)
