@@ -664,10 +664,12 @@ async def engagement_cells(
     )
     rows = await conn.fetch(
         f"WITH p AS (SELECT * FROM unnest({arrays}) AS p(idx, grain, t_from, t_to, sign)) "
+        # LATERAL: one index range per piece (a join by grain hashes every row of it).
         f"SELECT p.idx, r.network, r.kind, r.outcome, sum(p.sign * r.n) AS n "
-        f"FROM p JOIN engagement_rollups r ON r.tenant_id = {tenant} AND r.grain = p.grain "
-        f" AND r.period_start >= p.t_from AND r.period_start < p.t_to "
-        f"WHERE p.grain <> 'raw'{rolled} GROUP BY 1, 2, 3, 4 "
+        f"FROM p CROSS JOIN LATERAL (SELECT r.network, r.kind, r.outcome, r.n "
+        f"  FROM engagement_rollups r WHERE r.tenant_id = {tenant} AND r.grain = p.grain "
+        f"  AND r.period_start >= p.t_from AND r.period_start < p.t_to{rolled} OFFSET 0) AS r "
+        f"WHERE p.grain <> 'raw' GROUP BY 1, 2, 3, 4 "
         # Not folded yet: hour-stamped, so inside any piece that is not raw.
         f"UNION ALL SELECT p.idx, d.network, d.kind, d.outcome, sum(p.sign * d.n) "
         f"FROM p JOIN engagement_rollup_deltas d ON d.tenant_id = {tenant} "
