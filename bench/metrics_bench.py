@@ -25,11 +25,14 @@ platform's topics and other runs are untouched.
    ANALYZE, then time the top-contributors use case (SQL + shaping, no HTTP) over
    Q queries with varied filters; report p50/p99. `--kpi-schema NAME` generates
    into a kept schema and reuses it on later runs of the same sizes.
+3. With `--kpi-reports all` (or a comma list), every KPI report on the same data set
+   over dashboard shapes the latency mix leaves out (day buckets in whole- and
+   half-hour zones, a whole year): the median of `--report-runs` runs each.
 
     .venv/bin/python bench/metrics_bench.py [--clicks 200000] [--shares 20000]
         [--click-age-days 2] [--consumers 2 --partitions 6] [--kpi-engagements 2000000]
         [--kpi-shares 200000] [--queries 300]
-        [--compare-raw] [--kpi-schema bench_kpi_10m]
+        [--compare-raw] [--kpi-schema bench_kpi_10m] [--kpi-reports all]
 
 Targets: >= 10,000 engagements/s; top-contributors p99 <= 100 ms.
 """
@@ -663,6 +666,7 @@ async def kpi_latency(args: argparse.Namespace, pool: asyncpg.Pool, run: str) ->
             if "raw" in results and results["raw"] != results["rollups"]:
                 raise AssertionError(f"rollups and raw shares disagree on {q}")
     return {
+        "tenant": tenant,
         "engagements": args.kpi_engagements,
         "shares": args.kpi_shares,
         "load_s": load_s,
@@ -675,6 +679,75 @@ async def kpi_latency(args: argparse.Namespace, pool: asyncpg.Pool, run: str) ->
             key: (len(t), percentile(t, 50), percentile(t, 99)) for key, t in by_shape.items()
         },
     }
+
+
+REPORTS = (
+    "top-contributors",
+    "reach",
+    "engagement",
+    "traffic",
+    "sentiment",
+    "hashtags",
+    "adoption",
+    "share-rate",
+)
+
+
+def report_shapes(tenant: str) -> dict[str, KpiQuery]:
+    """Every report over the periods and buckets a dashboard asks for, beyond the latency
+    mix (which is top contributors only): day buckets, and a whole year."""
+    year = (date(2026, 1, 1), date(2026, 12, 31))
+    return {
+        "month by day, Berlin": KpiQuery(
+            tenant, "Europe/Berlin", date(2026, 3, 1), date(2026, 3, 31), bucket=Bucket.DAY
+        ),
+        "month by day, Kolkata": KpiQuery(
+            tenant, "Asia/Kolkata", date(2026, 3, 1), date(2026, 3, 31), bucket=Bucket.DAY
+        ),
+        "quarter by week, New York": KpiQuery(
+            tenant, "America/New_York", date(2026, 4, 1), date(2026, 6, 30), bucket=Bucket.WEEK
+        ),
+        "year by month, UTC": KpiQuery(tenant, "UTC", *year, bucket=Bucket.MONTH),
+        "year by day, UTC": KpiQuery(tenant, "UTC", *year, bucket=Bucket.DAY),
+        "year, UTC": KpiQuery(tenant, "UTC", *year),
+    }
+
+
+async def run_report(conn: asyncpg.Connection, report: str, q: KpiQuery) -> None:
+    if report == "top-contributors":
+        await kpis.top_contributors(conn, q, by_team=False, order="engagement", limit=10)
+    else:
+        use_case = {
+            "reach": kpis.reach,
+            "engagement": kpis.engagement_per_network,
+            "traffic": kpis.traffic,
+            "sentiment": kpis.sentiment,
+            "hashtags": kpis.hashtag_mentions,
+            "adoption": kpis.adoption,
+            "share-rate": kpis.share_rate,
+        }[report]
+        await use_case(conn, q)
+
+
+async def kpi_reports(
+    args: argparse.Namespace, pool: asyncpg.Pool, tenant: str
+) -> list[tuple[str, str, float, float]]:
+    """(report, shape, median ms, max ms) of `--report-runs` runs each, one snapshot per
+    report as the API runs it."""
+    wanted = REPORTS if args.kpi_reports == "all" else tuple(args.kpi_reports.split(","))
+    out = []
+    async with pool.acquire() as conn:
+        for shape, q in report_shapes(tenant).items():
+            for report in wanted:
+                timings = []
+                for _ in range(args.report_runs):
+                    started = time.perf_counter()
+                    async with snapshot(conn):
+                        await run_report(conn, report, q)
+                    timings.append((time.perf_counter() - started) * 1000)
+                out.append((report, shape, percentile(timings, 50), max(timings)))
+                print(f"  {report:17s} {shape:26s} {out[-1][2]:9.1f} ms", flush=True)
+    return out
 
 
 def _shaped(row: asyncpg.Record) -> dict[str, Any]:
@@ -786,6 +859,16 @@ async def main(args: argparse.Namespace) -> None:
                 print(f"  {variant:8s} p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {worst:7.1f} ms")
             for (variant, shape), (n, p50, p99) in sorted(kpi["by_shape"].items()):
                 print(f"  {variant:8s} {shape:30s} n={n:3d}  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+            if args.kpi_reports:
+                data_schema = args.kpi_schema or schema
+                assert data_schema is not None
+                reopened = await create_pool(args.dsn, data_schema, min_size=1, max_size=2)
+                try:
+                    print(f"every report, median of {args.report_runs} runs (no target):")
+                    with collector_paused():
+                        await kpi_reports(args, reopened, kpi["tenant"])
+                finally:
+                    await reopened.close()
     finally:
         if pool is not None:
             await pool.close()
@@ -832,6 +915,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="also time the previous raw-shares query (JIT on), interleaved, and check "
         "both return the same rows",
     )
+    parser.add_argument(
+        "--kpi-reports",
+        help="after the latency mix, time these reports (comma list of "
+        f"{','.join(REPORTS)}, or 'all') over dashboard shapes (day buckets, a year)",
+    )
+    parser.add_argument("--report-runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the schema and topic")
     parser.add_argument(
         "--kpi-schema",
