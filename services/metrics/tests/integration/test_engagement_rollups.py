@@ -147,6 +147,17 @@ async def test_verdicts_count_once_folded_or_not(metrics: Metrics, tenant: str) 
         assert [tuple(r) for r in await conn.fetch(ROLLED, tenant)] == [
             tuple(r) for r in await conn.fetch(FROM_RAW, tenant)
         ]
+        # Deleted rows are taken back (nothing deletes them today; a purge would).
+        await conn.execute(
+            "DELETE FROM clicks WHERE tenant_id = $1 AND click_id = $2", tenant, valid[0]
+        )
+        await conn.execute(
+            "DELETE FROM reported WHERE tenant_id = $1 AND source_event_id = $2", tenant, waiting
+        )
+        await fold_rollups(conn)
+        assert [tuple(r) for r in await conn.fetch(ROLLED, tenant)] == [
+            tuple(r) for r in await conn.fetch(FROM_RAW, tenant)
+        ]
         kolkata_days = unfolded[0]
         assert kolkata_days == [
             # 2 Mar IST = [1 Mar 18:30Z, 2 Mar 18:30Z): the clicks at 00:40, 05:40, 07:00

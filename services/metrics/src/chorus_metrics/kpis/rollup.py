@@ -108,12 +108,15 @@ def pieces(start: datetime, end: datetime) -> list[Piece]:
     if end - start < _MIN_DAYS_SPAN:
         return [Piece(Grain.RAW, start, end, +1)]
     day_start, day_end = _nearest_day(start), _nearest_day(end)
-    out = _edges(Grain.RAW, start, day_start, end, day_end)
+    return _edges(Grain.RAW, start, day_start, end, day_end) + _days(day_start, day_end)
+
+
+def _days(day_start: datetime, day_end: datetime) -> list[Piece]:
+    """[day_start, day_end) (UTC midnights) as day rows, or months with signed day edges."""
     if day_end - day_start < _MIN_MONTHS_SPAN:
-        out.append(Piece(Grain.DAY, day_start, day_end, +1))
-        return out
+        return [Piece(Grain.DAY, day_start, day_end, +1)]
     month_start, month_end = _nearest_month(day_start), _nearest_month(day_end)
-    out += _edges(Grain.DAY, day_start, month_start, day_end, month_end)
+    out = _edges(Grain.DAY, day_start, month_start, day_end, month_end)
     if month_end > month_start:
         out.append(Piece(Grain.MONTH, month_start, month_end, +1))
     return out
@@ -144,15 +147,11 @@ def engagement_pieces(start: datetime, end: datetime) -> list[Piece]:
     if hour_end - hour_start < DAY or day_end <= day_start:
         out.append(Piece(Grain.HOUR, hour_start, hour_end, +1))
         return out
-    out += _edges(Grain.HOUR, hour_start, day_start, hour_end, day_end)
-    if day_end - day_start < _MIN_MONTHS_SPAN:
-        out.append(Piece(Grain.DAY, day_start, day_end, +1))
-        return out
-    month_start, month_end = _nearest_month(day_start), _nearest_month(day_end)
-    out += _edges(Grain.DAY, day_start, month_start, day_end, month_end)
-    if month_end > month_start:
-        out.append(Piece(Grain.MONTH, month_start, month_end, +1))
-    return out
+    return (
+        out
+        + _edges(Grain.HOUR, hour_start, day_start, hour_end, day_end)
+        + _days(day_start, day_end)
+    )
 
 
 def periods(piece: Piece) -> list[Piece]:

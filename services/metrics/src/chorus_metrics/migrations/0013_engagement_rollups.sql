@@ -45,149 +45,78 @@ CREATE TABLE engagement_rollup_deltas (
 );
 
 -- Clicks count once judged (a pending click's share is unknown), under their outcome;
--- an update (a verdict, a late rejection) moves the click from old to new outcome.
--- Grouped per share first, then the share's network looked up once per group. EXECUTE:
--- planned at every run with the transition table's real row count and the shares'
--- current statistics (index probes for a batch, a hash join for a bulk COPY); a plan
--- cached from a session's first, tiny batch was seen scanning `shares` once per group.
--- date_bin: UTC hours by arithmetic, cheaper per row than date_trunc in a zone.
-CREATE FUNCTION engagement_rollups_on_click_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE $q$
-    INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-    SELECT g.tenant_id, g.hour, s.network, 'clicks', g.outcome, sum(g.n)
-    FROM (
-        SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
-            coalesce(reason, '') AS outcome, count(*) AS n
-        FROM new_rows WHERE status <> 'pending' GROUP BY 1, 2, 3, 4
-    ) AS g
-    JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
-    GROUP BY 1, 2, 3, 5
-    $q$;
-    RETURN NULL;
-END
+-- an update (a verdict, a late rejection) moves the click from old to new outcome, a
+-- delete takes it back. Grouped per share first, then the share's network looked up
+-- once per group. EXECUTE: planned at every run with the transition table's real row
+-- count and the shares' current statistics (index probes for a batch, a hash join for a
+-- bulk COPY); a plan cached from a session's first, tiny batch was seen scanning
+-- `shares` once per group. date_bin: UTC hours by arithmetic, cheaper per row than
+-- date_trunc in a zone.
+CREATE FUNCTION engagement_rows(op text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    -- The changed rows of a statement with their sign, from its transition tables.
+    SELECT CASE op
+        WHEN 'INSERT' THEN 'SELECT *, 1 AS sign FROM new_rows'
+        WHEN 'DELETE' THEN 'SELECT *, -1 AS sign FROM old_rows'
+        ELSE 'SELECT *, -1 AS sign FROM old_rows UNION ALL SELECT *, 1 FROM new_rows'
+    END
 $$;
 
-CREATE FUNCTION engagement_rollups_on_click_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION engagement_rollups_of_clicks() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE $q$
-    INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-    SELECT g.tenant_id, g.hour, s.network, 'clicks', g.outcome, sum(g.n)
-    FROM (
-        SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
-            outcome, sum(sign) AS n
+    EXECUTE format($q$
+        INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
+        SELECT g.tenant_id, g.hour, s.network, 'clicks', g.outcome, sum(g.n)
         FROM (
-            SELECT tenant_id, share_id, occurred_at, coalesce(reason, '') AS outcome,
-                -1 AS sign
-            FROM old_rows WHERE status <> 'pending'
-            UNION ALL
-            SELECT tenant_id, share_id, occurred_at, coalesce(reason, ''), 1
-            FROM new_rows WHERE status <> 'pending'
-        ) AS changed
-        GROUP BY 1, 2, 3, 4 HAVING sum(sign) <> 0
-    ) AS g
-    JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
-    GROUP BY 1, 2, 3, 5
-    $q$;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION engagement_rollups_on_click_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE $q$
-    INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-    SELECT g.tenant_id, g.hour, s.network, 'clicks', g.outcome, -sum(g.n)
-    FROM (
-        SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
-            coalesce(reason, '') AS outcome, count(*) AS n
-        FROM old_rows WHERE status <> 'pending' GROUP BY 1, 2, 3, 4
-    ) AS g
-    JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
-    GROUP BY 1, 2, 3, 5
-    $q$;
+            SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
+                coalesce(reason, '') AS outcome, sum(sign) AS n
+            FROM (%s) AS changed WHERE status <> 'pending'
+            GROUP BY 1, 2, 3, 4 HAVING sum(sign) <> 0
+        ) AS g
+        JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
+        GROUP BY 1, 2, 3, 5
+    $q$, engagement_rows(TG_OP));
     RETURN NULL;
 END
 $$;
 
 -- Reported engagement counts its applied amount once valid, in the network of its share
 -- (as the reports always attributed it).
-CREATE FUNCTION engagement_rollups_on_reported_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION engagement_rollups_of_reported() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE $q$
-    INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-    SELECT g.tenant_id, g.hour, s.network, g.kind, '', sum(g.n)
-    FROM (
-        SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
-            kind, sum(applied) AS n
-        FROM new_rows WHERE status = 'valid' GROUP BY 1, 2, 3, 4 HAVING sum(applied) <> 0
-    ) AS g
-    JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
-    GROUP BY 1, 2, 3, 4
-    $q$;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION engagement_rollups_on_reported_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE $q$
-    INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-    SELECT g.tenant_id, g.hour, s.network, g.kind, '', sum(g.n)
-    FROM (
-        SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
-            kind, sum(n) AS n
+    EXECUTE format($q$
+        INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
+        SELECT g.tenant_id, g.hour, s.network, g.kind, '', sum(g.n)
         FROM (
-            SELECT tenant_id, share_id, occurred_at, kind, -applied AS n
-            FROM old_rows WHERE status = 'valid'
-            UNION ALL
-            SELECT tenant_id, share_id, occurred_at, kind, applied
-            FROM new_rows WHERE status = 'valid'
-        ) AS changed
-        GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0
-    ) AS g
-    JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
-    GROUP BY 1, 2, 3, 4
-    $q$;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION engagement_rollups_on_reported_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE $q$
-    INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-    SELECT g.tenant_id, g.hour, s.network, g.kind, '', -sum(g.n)
-    FROM (
-        SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
-            kind, sum(applied) AS n
-        FROM old_rows WHERE status = 'valid' GROUP BY 1, 2, 3, 4 HAVING sum(applied) <> 0
-    ) AS g
-    JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
-    GROUP BY 1, 2, 3, 4
-    $q$;
+            SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
+                kind, sum(sign * applied) AS n
+            FROM (%s) AS changed WHERE status = 'valid'
+            GROUP BY 1, 2, 3, 4 HAVING sum(sign * applied) <> 0
+        ) AS g
+        JOIN shares s ON s.tenant_id = g.tenant_id AND s.share_id = g.share_id
+        GROUP BY 1, 2, 3, 4
+    $q$, engagement_rows(TG_OP));
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER engagement_rollups_insert AFTER INSERT ON clicks
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_on_click_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_of_clicks();
 CREATE TRIGGER engagement_rollups_update AFTER UPDATE ON clicks
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_on_click_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_of_clicks();
 CREATE TRIGGER engagement_rollups_delete AFTER DELETE ON clicks
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_on_click_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_of_clicks();
 CREATE TRIGGER engagement_rollups_insert AFTER INSERT ON reported
     REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_on_reported_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_of_reported();
 CREATE TRIGGER engagement_rollups_update AFTER UPDATE ON reported
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_on_reported_update();
+    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_of_reported();
 CREATE TRIGGER engagement_rollups_delete AFTER DELETE ON reported
     REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_on_reported_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION engagement_rollups_of_reported();
 
 CREATE FUNCTION fold_engagement_rollups() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
