@@ -20,14 +20,15 @@ FOLD_LOCK = (
 )
 # The rollups as they must be: every grain recomputed from the raw rows.
 FROM_RAW = (
-    "SELECT g.grain, date_trunc(g.grain, e.at, 'UTC') AS period_start, s.network, e.kind, "
+    "SELECT g.grain, CASE g.grain WHEN 'minutes15' THEN date_bin('15 minutes', e.at, "
+    " '2000-01-01Z') ELSE date_trunc(g.grain, e.at, 'UTC') END, s.network, e.kind, "
     " e.outcome, sum(e.n) AS n "
     "FROM (SELECT tenant_id, share_id, occurred_at AS at, 'clicks' AS kind, "
     "  coalesce(reason, '') AS outcome, 1 AS n FROM clicks WHERE status <> 'pending' "
     " UNION ALL SELECT tenant_id, share_id, occurred_at, kind, '', applied FROM reported "
     "  WHERE status = 'valid') AS e "
     "JOIN shares s ON s.tenant_id = e.tenant_id AND s.share_id = e.share_id "
-    "CROSS JOIN (VALUES ('hour'), ('day'), ('month')) AS g(grain) "
+    "CROSS JOIN (VALUES ('minutes15'), ('hour'), ('day'), ('month')) AS g(grain) "
     "WHERE e.tenant_id = $1 GROUP BY 1, 2, 3, 4, 5 HAVING sum(e.n) <> 0 ORDER BY 1, 2, 3, 4, 5"
 )
 ROLLED = (
@@ -75,8 +76,9 @@ async def _reported(
 
 
 async def _reports(conn: asyncpg.Connection, tenant: str) -> list[object]:
-    """Traffic and engagement per network over a Kolkata week by day (half-hour edges, raw
-    slivers) and a UTC quarter by month, as the API reads them."""
+    """Traffic and engagement per network over a Kolkata week by day (half-hour edges:
+    quarter hours), a UTC quarter by month and all time (raw edges), as the API reads
+    them."""
     out: list[object] = []
     for q in (
         KpiQuery(tenant, "Asia/Kolkata", date(2026, 3, 1), date(2026, 3, 7), bucket=Bucket.DAY),

@@ -14,6 +14,8 @@ START = datetime(2025, 11, 1, tzinfo=UTC)
 
 def _period_start(t: datetime, grain: Grain) -> datetime:
     hour = t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if grain is Grain.MINUTES15:
+        return hour.replace(minute=t.astimezone(UTC).minute // 15 * 15)
     if grain is Grain.HOUR:
         return hour
     day = hour.replace(hour=0)
@@ -66,15 +68,12 @@ def test_short_and_empty_ranges() -> None:
     "zone", ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
 )
 def test_engagement_pieces_count_exactly_the_engagement_of_the_range(zone: str) -> None:
-    """Engagement rollups (0013): hours, days and months by the engagement's own time.
-    Raw rows are read only off a whole hour, at most half an hour per edge."""
+    """Engagement rollups (0013): quarter hours, hours, days and months by the
+    engagement's own time. Local midnights of every zone here (Kolkata +5:30, Chatham
+    +12:45) fall on quarter hours: no raw rows at all."""
     rnd = random.Random(zone)
     points = [START + timedelta(seconds=rnd.randrange(500 * 86400)) for _ in range(1500)]
     tz = ZoneInfo(zone)
-    whole_hours = all(
-        datetime(2026, m, 1, tzinfo=tz).utcoffset() % timedelta(hours=1) == timedelta(0)
-        for m in (1, 7)
-    )
     for _ in range(50):
         first = date(2025, 11, 1) + timedelta(days=rnd.randrange(480))
         last = first + timedelta(days=rnd.choice([0, 1, 2, 6, 19, 27, 30, 45, 90, 200, 364]))
@@ -84,17 +83,14 @@ def test_engagement_pieces_count_exactly_the_engagement_of_the_range(zone: str) 
         expected = sum(start <= t < end for t in points)
         assert sum(p.sign * _count(points, p) for p in parts) == expected, (start, end, parts)
         for p in parts:
-            if p.grain is Grain.RAW:
-                assert not whole_hours
-                assert p.end - p.start <= timedelta(minutes=30)
-            else:
-                assert _period_start(p.start, p.grain) == p.start
-                assert _period_start(p.end, p.grain) == p.end
-        # A local day reads at most one day row and its hours' edges; a month one month
-        # row and its edges: never a whole period's hours.
-        assert sum(p.grain is Grain.HOUR for p in parts) <= 4
-        hours = sum((p.end - p.start for p in parts if p.grain is Grain.HOUR), timedelta(0))
-        assert hours <= timedelta(hours=24), parts
+            assert p.grain is not Grain.RAW
+            assert _period_start(p.start, p.grain) == p.start
+            assert _period_start(p.end, p.grain) == p.end
+        # A local day reads at most one day row and the edges around it; a month one
+        # month row and its edges: never a whole period of a finer grain.
+        finer = [p for p in parts if p.grain in (Grain.HOUR, Grain.MINUTES15)]
+        assert len(finer) <= 6
+        assert sum((p.end - p.start for p in finer), timedelta(0)) <= timedelta(hours=24)
 
 
 def test_a_berlin_day_is_one_day_row_and_two_hour_slivers() -> None:
@@ -110,12 +106,32 @@ def test_a_berlin_day_is_one_day_row_and_two_hour_slivers() -> None:
     ]
 
 
-def test_short_engagement_ranges_read_raw_rows() -> None:
-    t = datetime(2026, 3, 3, 10, 30, tzinfo=UTC)
-    assert engagement_pieces(t, t) == []
-    assert engagement_pieces(t, t + timedelta(minutes=90)) == [
-        Piece(Grain.RAW, t, t + timedelta(minutes=90), 1)
+def test_a_kolkata_day_takes_its_half_hours_from_quarter_hours() -> None:
+    kolkata = ZoneInfo("Asia/Kolkata")  # +5:30: the day is [18:30Z, 18:30Z next day)
+    parts = engagement_pieces(
+        datetime(2026, 3, 2, tzinfo=kolkata), datetime(2026, 3, 3, tzinfo=kolkata)
+    )
+    utc = lambda d, h, m=0: datetime(2026, 3, d, h, m, tzinfo=UTC)  # noqa: E731
+    assert sorted(parts, key=lambda p: (p.grain, p.start)) == [
+        Piece(Grain.DAY, utc(2, 0), utc(3, 0), 1),
+        Piece(Grain.HOUR, utc(1, 19), utc(2, 0), 1),
+        Piece(Grain.HOUR, utc(2, 19), utc(3, 0), -1),
+        # the half hours [18:30, 19:00) from quarter hours: added before, taken back after
+        Piece(Grain.MINUTES15, utc(1, 18, 30), utc(1, 19), 1),
+        Piece(Grain.MINUTES15, utc(2, 18, 30), utc(2, 19), -1),
     ]
+
+
+def test_short_engagement_ranges_read_raw_rows() -> None:
+    t = datetime(2026, 3, 3, 10, 31, tzinfo=UTC)
+    assert engagement_pieces(t, t) == []
+    assert engagement_pieces(t, t + timedelta(minutes=20)) == [
+        Piece(Grain.RAW, t, t + timedelta(minutes=20), 1)
+    ]
+    # Off a quarter hour: raw slivers of at most 7.5 minutes at each edge.
+    parts = engagement_pieces(t, t + timedelta(minutes=90))
+    assert [p.grain for p in parts if p.grain is Grain.RAW] == [Grain.RAW, Grain.RAW]
+    assert all(p.end - p.start <= timedelta(minutes=7.5) for p in parts if p.grain is Grain.RAW)
 
 
 _RUN_DAYS = {Period.DAYS1: 1, Period.DAYS2: 2, Period.DAYS3: 3}

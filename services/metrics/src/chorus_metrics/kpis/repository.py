@@ -670,10 +670,10 @@ async def engagement_cells(
         f"  FROM engagement_rollups r WHERE r.tenant_id = {tenant} AND r.grain = p.grain "
         f"  AND r.period_start >= p.t_from AND r.period_start < p.t_to{rolled} OFFSET 0) AS r "
         f"WHERE p.grain <> 'raw' GROUP BY 1, 2, 3, 4 "
-        # Not folded yet: hour-stamped, so inside any piece that is not raw.
+        # Not folded yet: stamped with their quarter hour, so inside any piece not raw.
         f"UNION ALL SELECT p.idx, d.network, d.kind, d.outcome, sum(p.sign * d.n) "
         f"FROM p JOIN engagement_rollup_deltas d ON d.tenant_id = {tenant} "
-        f" AND d.hour >= p.t_from AND d.hour < p.t_to "
+        f" AND d.at >= p.t_from AND d.at < p.t_to "
         f"WHERE p.grain <> 'raw'{deltas} GROUP BY 1, 2, 3, 4 "
         f"UNION ALL SELECT p.idx, s.network, 'clicks', coalesce(c.reason, ''), sum(p.sign) "
         f"FROM p CROSS JOIN LATERAL (SELECT c.share_id, c.reason FROM clicks c "

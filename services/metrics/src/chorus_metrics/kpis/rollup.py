@@ -23,8 +23,9 @@ class Grain(StrEnum):
     RAW = "raw"
     """Read from `shares` by `posted_at` (from `clicks` and `reported` by their own time
     for `engagement_pieces`)."""
+    MINUTES15 = "minutes15"
+    """A UTC quarter hour: `engagement_rollups` only (0013), as `HOUR`."""
     HOUR = "hour"
-    """`engagement_rollups` only (0013)."""
     DAY = "day"
     MONTH = "month"
     RUN1 = "days1"
@@ -123,26 +124,39 @@ def _days(day_start: datetime, day_end: datetime) -> list[Piece]:
 
 
 HOUR = timedelta(hours=1)
+QUARTER_HOUR = timedelta(minutes=15)
 _MIN_HOURS_SPAN = timedelta(hours=2)
+_MIN_QUARTERS_SPAN = timedelta(minutes=30)
 
 
-def _nearest_hour(t: datetime) -> datetime:
-    floor = t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return floor + HOUR if t - floor >= HOUR / 2 else floor
+def _nearest_within_hour(t: datetime, unit: timedelta) -> datetime:
+    """The UTC multiple of `unit` (an hour or less) nearest to t; ties round up."""
+    utc = t.astimezone(UTC)
+    floor = utc - (utc - utc.replace(minute=0, second=0, microsecond=0)) % unit
+    return floor + unit if utc - floor >= unit / 2 else floor
 
 
 def engagement_pieces(start: datetime, end: datetime) -> list[Piece]:
-    """Signed pieces of `engagement_rollups` (UTC hours, days, months) whose sums add up
-    to the sums over [start, end): the same scheme as `pieces`, one level finer, so a
-    report's edges in any whole-hour zone read no raw rows, and a half-hour zone's at
-    most half an hour each. Days are used from one day's span on (a local day is one
-    UTC day plus or minus its zone's offset in hours)."""
+    """Signed pieces of `engagement_rollups` (UTC quarter hours, hours, days, months) whose
+    sums add up to the sums over [start, end): the same scheme as `pieces`, two levels
+    finer, so no report range that starts and ends on a quarter hour (every zone's
+    midnights today) reads raw rows. Days are used from one day's span on (a local day
+    is one UTC day give or take its zone's offset)."""
     if end <= start:
         return []
-    if end - start < _MIN_HOURS_SPAN:
+    if end - start < _MIN_QUARTERS_SPAN:
         return [Piece(Grain.RAW, start, end, +1)]
-    hour_start, hour_end = _nearest_hour(start), _nearest_hour(end)
-    out = _edges(Grain.RAW, start, hour_start, end, hour_end)
+    quarter_start, quarter_end = (
+        _nearest_within_hour(start, QUARTER_HOUR),
+        _nearest_within_hour(end, QUARTER_HOUR),
+    )
+    out = _edges(Grain.RAW, start, quarter_start, end, quarter_end)
+    if quarter_end - quarter_start < _MIN_HOURS_SPAN:
+        out.append(Piece(Grain.MINUTES15, quarter_start, quarter_end, +1))
+        return out
+    hour_start = _nearest_within_hour(quarter_start, HOUR)
+    hour_end = _nearest_within_hour(quarter_end, HOUR)
+    out += _edges(Grain.MINUTES15, quarter_start, hour_start, quarter_end, hour_end)
     day_start, day_end = _nearest_day(hour_start), _nearest_day(hour_end)
     if hour_end - hour_start < DAY or day_end <= day_start:
         out.append(Piece(Grain.HOUR, hour_start, hour_end, +1))

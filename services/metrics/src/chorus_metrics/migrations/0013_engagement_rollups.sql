@@ -2,11 +2,14 @@
 -- engagement per network).
 --
 -- Those reports read every click and reported row of their period: on 10 M engagements
--- a year took 10-30 s. engagement_rollups holds, per UTC hour, day and month, the
+-- a year took 10-30 s. engagement_rollups holds, per UTC quarter hour, hour, day and
+-- month, the
 -- counts of valid and rejected clicks (outcome = '' or the rejection reason) and of
 -- valid reported engagement (applied counts), per network of the share. A report reads
 -- the periods between the nearest boundaries plus signed slivers (kpis/rollup.py
--- `engagement_pieces`); only edges off a whole hour (half-hour zones) read raw rows.
+-- `engagement_pieces`): quarter hours serve the edges of half- and quarter-hour zones
+-- (India, Nepal), so no report reads raw rows but for a range that starts or ends off
+-- a quarter hour.
 --
 -- Maintained like the contributor rollups (0009): statement triggers on clicks and
 -- reported append grouped deltas (no index, a cheap append in the writer's
@@ -20,7 +23,7 @@ LOCK TABLE clicks, reported IN SHARE MODE;
 
 CREATE TABLE engagement_rollups (
     tenant_id    text        NOT NULL,
-    grain        text        NOT NULL CHECK (grain IN ('hour', 'day', 'month')),
+    grain        text        NOT NULL CHECK (grain IN ('minutes15', 'hour', 'day', 'month')),
     period_start timestamptz NOT NULL,
     network      text        NOT NULL,
     kind         text        NOT NULL,  -- clicks, or the reported kind
@@ -31,7 +34,7 @@ CREATE TABLE engagement_rollups (
 
 CREATE TABLE engagement_rollup_deltas (
     tenant_id text        NOT NULL,
-    hour      timestamptz NOT NULL,
+    at        timestamptz NOT NULL,  -- the UTC quarter hour
     network   text        NOT NULL,
     kind      text        NOT NULL,
     outcome   text        NOT NULL,
@@ -50,8 +53,7 @@ CREATE TABLE engagement_rollup_deltas (
 -- once per group. EXECUTE: planned at every run with the transition table's real row
 -- count and the shares' current statistics (index probes for a batch, a hash join for a
 -- bulk COPY); a plan cached from a session's first, tiny batch was seen scanning
--- `shares` once per group. date_bin: UTC hours by arithmetic, cheaper per row than
--- date_trunc in a zone.
+-- `shares` once per group. date_bin: UTC quarter hours by arithmetic.
 CREATE FUNCTION engagement_rows(op text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     -- The changed rows of a statement with their sign, from its transition tables.
     SELECT CASE op
@@ -64,10 +66,10 @@ $$;
 CREATE FUNCTION engagement_rollups_of_clicks() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format($q$
-        INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-        SELECT g.tenant_id, g.hour, s.network, 'clicks', g.outcome, sum(g.n)
+        INSERT INTO engagement_rollup_deltas (tenant_id, at, network, kind, outcome, n)
+        SELECT g.tenant_id, g.at, s.network, 'clicks', g.outcome, sum(g.n)
         FROM (
-            SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
+            SELECT tenant_id, share_id, date_bin('15 minutes', occurred_at, '2000-01-01Z') AS at,
                 coalesce(reason, '') AS outcome, sum(sign) AS n
             FROM (%s) AS changed WHERE status <> 'pending'
             GROUP BY 1, 2, 3, 4 HAVING sum(sign) <> 0
@@ -84,10 +86,10 @@ $$;
 CREATE FUNCTION engagement_rollups_of_reported() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     EXECUTE format($q$
-        INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-        SELECT g.tenant_id, g.hour, s.network, g.kind, '', sum(g.n)
+        INSERT INTO engagement_rollup_deltas (tenant_id, at, network, kind, outcome, n)
+        SELECT g.tenant_id, g.at, s.network, g.kind, '', sum(g.n)
         FROM (
-            SELECT tenant_id, share_id, date_bin('1 hour', occurred_at, '2000-01-01Z') AS hour,
+            SELECT tenant_id, share_id, date_bin('15 minutes', occurred_at, '2000-01-01Z') AS at,
                 kind, sum(sign * applied) AS n
             FROM (%s) AS changed WHERE status = 'valid'
             GROUP BY 1, 2, 3, 4 HAVING sum(sign * applied) <> 0
@@ -125,11 +127,12 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('chorus_metrics'), hashtext('engagement_rollups'));
     WITH pending AS MATERIALIZED (
         DELETE FROM engagement_rollup_deltas
-        RETURNING tenant_id, hour, network, kind, outcome, n
+        RETURNING tenant_id, at, network, kind, outcome, n
     ), c AS (
-        SELECT p.tenant_id, g.grain, date_trunc(g.grain, p.hour, 'UTC') AS period_start,
+        SELECT p.tenant_id, g.grain, CASE g.grain WHEN 'minutes15' THEN p.at
+            ELSE date_trunc(g.grain, p.at, 'UTC') END AS period_start,
             p.network, p.kind, p.outcome, sum(p.n) AS n
-        FROM pending p CROSS JOIN (VALUES ('hour'), ('day'), ('month')) AS g(grain)
+        FROM pending p CROSS JOIN (VALUES ('minutes15'), ('hour'), ('day'), ('month')) AS g(grain)
         GROUP BY 1, 2, 3, 4, 5, 6
         HAVING sum(p.n) <> 0
     ), folded AS (
@@ -145,16 +148,16 @@ BEGIN
 END
 $$;
 
--- Backfill: every judged click and valid reported row so far, hour by hour first.
+-- Backfill: every judged click and valid reported row so far, by quarter hour first.
 SET LOCAL work_mem = '256MB';
-INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-SELECT c.tenant_id, date_trunc('hour', c.occurred_at, 'UTC'), s.network, 'clicks',
+INSERT INTO engagement_rollup_deltas (tenant_id, at, network, kind, outcome, n)
+SELECT c.tenant_id, date_bin('15 minutes', c.occurred_at, '2000-01-01Z'), s.network, 'clicks',
     coalesce(c.reason, ''), count(*)
 FROM clicks c JOIN shares s ON s.tenant_id = c.tenant_id AND s.share_id = c.share_id
 WHERE c.status <> 'pending'
 GROUP BY 1, 2, 3, 5;
-INSERT INTO engagement_rollup_deltas (tenant_id, hour, network, kind, outcome, n)
-SELECT r.tenant_id, date_trunc('hour', r.occurred_at, 'UTC'), s.network, r.kind, '',
+INSERT INTO engagement_rollup_deltas (tenant_id, at, network, kind, outcome, n)
+SELECT r.tenant_id, date_bin('15 minutes', r.occurred_at, '2000-01-01Z'), s.network, r.kind, '',
     sum(r.applied)
 FROM reported r JOIN shares s ON s.tenant_id = r.tenant_id AND s.share_id = r.share_id
 WHERE r.status = 'valid'
