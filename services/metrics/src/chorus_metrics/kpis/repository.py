@@ -647,11 +647,14 @@ async def engagement_cells(
     sql = Sql()
     tenant = sql.bind(q.tenant_id)
     arrays = _bind_pieces(sql, part)
-    network = f" AND {{}}.network = {sql.bind(q.network)}" if q.network else ""
-    kinds = " AND {}.kind = 'clicks'" if clicks_only else ""
-    rolled = (network + kinds).format("r", "r")
-    deltas = (network + kinds).format("d", "d")
-    raw_network = network.format("s")
+    network = sql.bind(q.network) if q.network else None
+
+    def only(alias: str, *, kind: bool = True) -> str:
+        """The report's network, and clicks only for traffic, on the rows of `alias`."""
+        out = f" AND {alias}.network = {network}" if network else ""
+        return out + (f" AND {alias}.kind = 'clicks'" if clicks_only and kind else "")
+
+    rolled, deltas, raw_network = only("r"), only("d"), only("s", kind=False)
     reported = (
         ""
         if clicks_only
