@@ -458,14 +458,16 @@ def _ranked_query(
         f"), whole AS MATERIALIZED ("
         f" SELECT *, {figure} AS d FROM ("
         f"  {sums.format(who=who, cte='whole_contributions', unnest=unnest, only=only)}) AS g"
-        # Per bucket without a ranked period, the `limit`-th best figure (a bounded top-N
-        # of integers, no full sort): only its contributors at or above it can rank, so
-        # the window below sorts a few dozen of its rows, not every one (~9,500 for a
-        # partial week of 1-3 days). Ties at the cut are all kept: exact.
+        # Per bucket without a ranked period, the `limit`-th best figure: only its
+        # contributors at or above it can rank, so the window below sorts a few dozen
+        # of its wide rows, not every one (~9,500 for a partial week of 1-3 days). Ties
+        # at the cut are all kept: exact. One sort of (idx, d) for all buckets: a
+        # subquery per bucket scanned the whole CTE each time (quadratic: 25 s for a
+        # year by day).
         f"), whole_cut AS MATERIALIZED ("
-        f" SELECT l.idx, (SELECT min(w.d) FROM (SELECT w.d FROM whole w WHERE w.idx = l.idx "
-        f"  AND w.shares <> 0 ORDER BY w.d DESC LIMIT {limit_param}) AS w) AS v "
-        f" FROM m AS l WHERE l.grain IS NULL"
+        f" SELECT idx, min(d) AS v FROM (SELECT idx, d, row_number() OVER (PARTITION BY idx "
+        f"  ORDER BY d DESC) AS n FROM whole WHERE shares <> 0) AS w "
+        f" WHERE n <= {limit_param} GROUP BY idx"
         # (B, c): the last row read (B = 0 when the read reached P's end: all were read).
         f"), floors AS MATERIALIZED ("
         f" SELECT l.idx, count(r.idx) < l.depth AS whole, "
@@ -546,8 +548,11 @@ def _ranked_query(
         f"  w.comments + coalesce(r.comments, 0) AS comments, "
         f"  w.reshares + coalesce(r.reshares, 0) AS reshares "
         f" FROM winners w JOIN m AS l ON l.idx = w.idx "
-        f" LEFT JOIN contributor_rollups r ON w.read AND {period_row} "
-        f"  AND r.contributor = w.contributor"
+        # A lookup per winner: joined, a year by day's 3,650 winners made the planner
+        # hash every rollup row (2.4 M, ~2 s) for the few it needs.
+        f" LEFT JOIN LATERAL (SELECT r.shares, r.clicks, r.reactions, r.comments, r.reshares "
+        f"  FROM contributor_rollups r WHERE w.read AND {period_row} "
+        f"  AND r.contributor = w.contributor OFFSET 0) AS r ON true"
         f") "
         f"SELECT idx, rank, ({labels}::date[])[idx] AS bucket, contributor, {figures}, "
         f" {engagement.format('')} AS engagement FROM figures "
