@@ -46,6 +46,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import multiprocessing
 import os
 import random
 import secrets
@@ -217,29 +218,12 @@ async def produce_clicks(
     return time.perf_counter() - started, len(clicked)
 
 
-async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> dict[str, Any]:
-    tenant = f"bench-{run}"
-    topic = f"bench.{run}.clicks.raw"
-    spec = dataclasses.replace(CLICK_RECORDED, topic=topic)
-    await ensure_topics(args.bootstrap, [topic, topic + ".dlq"], args.partitions)
-    async with pool.acquire() as conn:
-        shares = await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
-        # Seeding's rollups are folded before the clock starts (0009), as its triggers were.
-        await fold_rollups(conn)
-    picker = SharePicker(shares, args.click_age_days)
-    produce_s, clicked = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, picker)
-    log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
-
-    first_batch: list[float] = []
-
-    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
-        if not first_batch:
-            first_batch.append(time.perf_counter())
-        return await on_engagement(batch, conn)
-
-    # --consumers N: N runners of one group in this process, as the service runs them
-    # with CHORUS_METRICS_INGEST_CONSUMER_INSTANCES=N.
-    runners = [
+def _ingest_runners(
+    args: argparse.Namespace, pool: asyncpg.Pool, run: str, spec: Any, handler: Any
+) -> list[ConsumerRunner]:
+    """`--consumers` runners of the bench's group, as one service process runs them with
+    CHORUS_METRICS_INGEST_CONSUMER_INSTANCES=N."""
+    return [
         ConsumerRunner(
             bootstrap=args.bootstrap,
             pool=pool,
@@ -257,6 +241,100 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         )
         for _ in range(args.consumers)
     ]
+
+
+def _click_spec(run: str) -> Any:
+    """`click.recorded` on this run's own raw topic."""
+    return dataclasses.replace(CLICK_RECORDED, topic=f"bench.{run}.clicks.raw")
+
+
+@dataclasses.dataclass
+class Replica:
+    """Shared counters of one more ingesting process (`--processes`)."""
+
+    ready: Any
+    go: Any
+    stop: Any
+    applied: Any  # multiprocessing.Value('q'): events committed by its runners
+    first_batch: Any  # multiprocessing.Value('d'): wall time of its first batch, 0 until then
+
+
+def _replica_main(args: argparse.Namespace, run: str, replica: Replica) -> None:
+    """Entry point of a further process (`--processes`): another replica of the service's
+    ingest consumers, in the same group; the first process runs the flusher and the fold."""
+    tune_gc()
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("chorus_events").setLevel(logging.WARNING)
+    asyncio.run(_replica(args, run, replica))
+
+
+async def _replica(args: argparse.Namespace, run: str, replica: Replica) -> None:
+    spec = _click_spec(run)
+    schema = f"bench_metrics_{run}"
+    pool = await create_pool(args.dsn, schema, min_size=1, max_size=args.consumers + 1)
+
+    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
+        if not replica.first_batch.value:
+            replica.first_batch.value = time.time()
+        return await on_engagement(batch, conn)
+
+    runners = _ingest_runners(args, pool, run, spec, handler)
+    replica.ready.set()
+    try:
+        await asyncio.to_thread(replica.go.wait)
+        for runner in runners:
+            await runner.start()
+        while not replica.stop.is_set():
+            replica.applied.value = sum(r.stats.applied for r in runners)
+            await asyncio.sleep(0.05)
+    finally:
+        for runner in runners:
+            await runner.stop()
+        await pool.close()
+
+
+async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> dict[str, Any]:
+    tenant = f"bench-{run}"
+    spec = _click_spec(run)
+    topic = spec.topic
+    await ensure_topics(args.bootstrap, [topic, topic + ".dlq"], args.partitions)
+    async with pool.acquire() as conn:
+        shares = await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
+        # Seeding's rollups are folded before the clock starts (0009), as its triggers were.
+        await fold_rollups(conn)
+    picker = SharePicker(shares, args.click_age_days)
+    produce_s, clicked = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, picker)
+    log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
+
+    first_batch: list[float] = []
+
+    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
+        if not first_batch:
+            first_batch.append(time.time())
+        return await on_engagement(batch, conn)
+
+    runners = _ingest_runners(args, pool, run, spec, handler)
+    # --processes P: P - 1 more processes of the same group's runners, as P replicas of
+    # the service would run (spawned and connected before the clock starts).
+    context = multiprocessing.get_context("spawn")
+    replicas = [
+        Replica(
+            context.Event(),
+            context.Event(),
+            context.Event(),
+            context.Value("q", 0),
+            context.Value("d", 0.0),
+        )
+        for _ in range(args.processes - 1)
+    ]
+    children = [
+        context.Process(target=_replica_main, args=(args, run, r), daemon=True) for r in replicas
+    ]
+    for child in children:
+        child.start()
+    for replica in replicas:
+        if not await asyncio.to_thread(replica.ready.wait, 60):
+            raise RuntimeError("an ingesting replica did not start")
     flusher = Flusher(pool, min_interval=1.0, poll_interval=0.05, limit=2000)
     # The service's default fold interval (contributor rankings, 0009).
     folder = RollupFolder(pool, interval=MetricsSettings().rollup_fold_interval)
@@ -266,6 +344,9 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     poll_pid = await poll.fetchval("SELECT pg_backend_pid()")
     backends = await _backend_cpu(pool)
     cpu_started = time.process_time()
+    children_cpu = {c.pid: _proc_cpu(c.pid) for c in children if c.pid}
+    for replica in replicas:
+        replica.go.set()
     for runner in runners:
         await runner.start()
     await flusher.start()
@@ -278,6 +359,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
             # existence checks: a count(*) of the growing clicks table 20 times a second
             # cost the machine a good part of a core, taken from the system under test.
             judged = sum(r.stats.applied for r in runners)
+            judged += sum(r.applied.value for r in replicas)
             # Each check only once the one before it holds: while the clicks are being
             # judged, the dirty check scanned an index full of dead entries (the flusher
             # clears marks as fast as ingestion sets them), ~7 ms a poll, ~4% of the
@@ -291,7 +373,7 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
                     tenant,
                 )
                 if not dirty:
-                    emitted.append(time.perf_counter())
+                    emitted.append(time.time())
             if emitted:
                 # Since 0009 contributor rankings are folded from deltas: done when none
                 # is left.
@@ -306,8 +388,9 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
                     f"ingestion stalled: {judged} judged, dirty {dirty}, unfolded {unfolded}"
                 )
             await asyncio.sleep(0.05)
-        done = time.perf_counter()
+        done = time.time()
         cpu = time.process_time() - cpu_started
+        cpu += sum(_proc_cpu(pid) - t for pid, t in children_cpu.items() if pid)
         after = await _backend_cpu(pool)
         server_cpu = sum(t - backends.get(pid, 0.0) for pid, t in after.items() if pid != poll_pid)
     finally:
@@ -316,8 +399,14 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         await flusher.stop()
         for runner in runners:
             await runner.stop()
-    seconds = done - first_batch[0]
-    to_events = emitted[0] - first_batch[0]
+        for replica in replicas:
+            replica.stop.set()
+        for child in children:
+            await asyncio.to_thread(child.join, 30)
+    # Wall clock (time.time): the replicas' first batches are stamped in other processes.
+    started = min([first_batch[0]] + [r.first_batch.value for r in replicas if r.first_batch.value])
+    seconds = done - started
+    to_events = emitted[0] - started
     verdicts = dict(
         await pool.fetch(
             "SELECT coalesce(reason, 'valid'), count(*) FROM clicks WHERE tenant_id = $1 "
@@ -792,7 +881,9 @@ async def main(args: argparse.Namespace) -> None:
             await apply_migrations(conn, schema, [EVENTS_MIGRATIONS, MIGRATIONS])
         finally:
             await conn.close()
-    # A connection per consumer, the flusher, the fold, the progress polls, and spare.
+    # A connection per consumer, the flusher, the fold, the progress polls, and spare
+    # (backends of --processes replicas share the pool's application name, so their CPU
+    # counts with the pool's).
     size = args.consumers + 5
     pool = await create_pool(args.dsn, schema, min_size=2, max_size=size) if schema else None
     topic = None
@@ -804,15 +895,15 @@ async def main(args: argparse.Namespace) -> None:
             print(
                 f"ingestion: {result['clicks']} clicks judged + aggregated + flushed in "
                 f"{result['to_events_s']:.2f}s = {result['to_events_rate']:,.0f} engagements/s "
-                f"(target >= 10,000), {args.consumers} consumer(s), {args.partitions} "
-                f"partitions\n"
+                f"(target >= 10,000), {args.processes} process(es) x {args.consumers} "
+                f"consumer(s), {args.partitions} partitions\n"
                 f"  contributor rankings folded too (they lag by up to the fold interval): "
                 f"{result['seconds']:.2f}s = {result['rate']:,.0f}/s\n"
                 f"  clicks {result['workload']}\n"
                 f"  verdicts {result['verdicts']}; valid counted on shares "
                 f"{result['counted_valid']}; engagement.updated events in outbox "
                 f"{result['events']}; producing took {result['produce_s']:.1f}s (not counted)\n"
-                f"  CPU per click: this process (runner, handler, flusher, fold) "
+                f"  CPU per click: the consuming process(es) (runners, handler, flusher, fold) "
                 f"{result['cpu_us']:.0f} us, PostgreSQL backends of its pool "
                 f"{result['server_cpu_us']:.0f} us (both until the rankings were folded)"
             )
@@ -898,6 +989,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=MetricsSettings().ingest_consumer_instances,
         help="ingest consumers (one group) in this process; default: the service's",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="processes running --consumers ingest consumers each (one group), as that many "
+        "replicas of the service would; the first also runs the flusher and the fold",
     )
     parser.add_argument(
         "--click-age-days",
