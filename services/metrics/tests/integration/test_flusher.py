@@ -114,7 +114,7 @@ async def test_concurrent_flushers_never_lose_or_repeat_a_delta(
     from_shares = await metrics.pool.fetch(
         "SELECT g.grain, c.kind, c.scope, c.contributor, count(*), sum(clicks), "
         " sum(clicks + reactions + comments + reshares) "
-        "FROM shares CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain) "
+        "FROM shares CROSS JOIN (VALUES ('day'), ('week'), ('month'), ('year')) AS g(grain) "
         "CROSS JOIN LATERAL contributor_scopes(g.grain, advocate_id, network, team_ids) AS c "
         "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4 "
         # The runs of a week's first or last k UTC days (0010), unfiltered.

@@ -1,4 +1,6 @@
-"""Contributor rollups folded from deltas (0009): once each, corrections and moves included."""
+"""Contributor rollups folded from deltas (0009): once each, corrections and moves included.
+
+Ranked UTC days since 0014."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ RANKED = (
 FROM_SHARES = (
     "SELECT g.grain, date_trunc(g.grain, posted_at, 'UTC'), c.kind, c.scope, c.contributor, "
     " count(*), sum(clicks), sum(reactions), sum(clicks + reactions + comments + reshares) "
-    "FROM shares CROSS JOIN (VALUES ('week'), ('month'), ('year')) AS g(grain) "
+    "FROM shares CROSS JOIN (VALUES ('day'), ('week'), ('month'), ('year')) AS g(grain) "
     "CROSS JOIN LATERAL contributor_scopes(g.grain, advocate_id, network, team_ids) AS c "
     "WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4, 5 "
     # The runs of a week's first or last k UTC days (0010), unfiltered.

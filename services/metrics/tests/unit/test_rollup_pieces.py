@@ -140,6 +140,8 @@ _RUN_DAYS = {Period.DAYS1: 1, Period.DAYS2: 2, Period.DAYS3: 3}
 def _in_period(t: datetime, grain: Period, start: datetime) -> bool:
     """Whether a share posted at t counts in the ranked period (grain, start)."""
     day = t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain is Period.DAY:
+        return day == start
     if grain in _RUN_DAYS:
         return start <= day < start + timedelta(days=_RUN_DAYS[grain])
     if grain is Period.WEEK:
@@ -150,6 +152,8 @@ def _in_period(t: datetime, grain: Period, start: datetime) -> bool:
 def _is_period_start(start: datetime, grain: Period) -> bool:
     if start != start.replace(hour=0, minute=0, second=0, microsecond=0):
         return False
+    if grain is Period.DAY:
+        return True
     if grain in _RUN_DAYS:  # the first or last 1-3 days of a week
         return start.weekday() == 0 or start.weekday() + _RUN_DAYS[grain] == 7
     if grain is Period.WEEK:
@@ -184,7 +188,9 @@ def test_a_ranked_period_and_its_slivers_count_exactly_the_shares_of_the_range(z
         main = sum(_in_period(t, r.grain, r.start) for t in points)
         slivers = sum(p.sign * _count(points, p) for p in r.slivers)
         assert main + slivers == sum(start <= t < end for t in points), (start, end, r)
-    assert found == set(Period)
+    # A week's first or last day is read as its UTC day; 'days1' is only taken away from
+    # a week (a 6-day partial week).
+    assert found == set(Period) - {Period.DAYS1}
 
 
 def test_a_berlin_week_is_one_ranked_week_and_two_raw_slivers() -> None:
@@ -193,6 +199,28 @@ def test_a_berlin_week_is_one_ranked_week_and_two_raw_slivers() -> None:
     assert r is not None
     assert (r.grain, r.start) == (Period.WEEK, datetime(2026, 3, 2, tzinfo=UTC))
     assert sorted((p.grain, p.sign) for p in r.slivers) == [(Grain.RAW, -1), (Grain.RAW, 1)]
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc_day", "slivers"),
+    [
+        # Kolkata's 8 Jul: [7 Jul 18:30Z, 8 Jul 18:30Z), nearest UTC midnights 8 Jul and 9
+        # Jul: the UTC day of 8 Jul, less 5.5 h at its end, plus 5.5 h before it.
+        ("Asia/Kolkata", datetime(2026, 7, 8, tzinfo=UTC), ["+1raw", "-1raw"]),
+        ("UTC", datetime(2026, 7, 8, tzinfo=UTC), []),
+        # Auckland (UTC+12 in July): 8 Jul local is [7 Jul 12:00Z, 8 Jul 12:00Z); the tie
+        # at noon rounds up, to the UTC day of 8 Jul.
+        ("Pacific/Auckland", datetime(2026, 7, 8, tzinfo=UTC), ["+1raw", "-1raw"]),
+    ],
+)
+def test_a_local_day_is_its_nearest_utc_day_and_raw_slivers(
+    zone: str, utc_day: datetime, slivers: list[str]
+) -> None:
+    tz = ZoneInfo(zone)
+    r = ranked(datetime(2026, 7, 8, tzinfo=tz), datetime(2026, 7, 9, tzinfo=tz))
+    assert r is not None
+    assert (r.grain, r.start) == (Period.DAY, utc_day)
+    assert sorted(f"{p.sign:+d}{p.grain.value}" for p in r.slivers) == slivers
 
 
 def test_partial_weeks_read_the_runs_at_a_week_s_edges() -> None:
@@ -209,7 +237,7 @@ def test_partial_weeks_read_the_runs_at_a_week_s_edges() -> None:
 
     utc = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
     assert read(date(2026, 5, 1), 3) == (Period.DAYS3, utc(2026, 5, 1), ["+1raw", "-1raw"])
-    assert read(date(2026, 3, 29), 1)[:2] == (Period.DAYS1, utc(2026, 3, 29))  # Sunday, DST
+    assert read(date(2026, 3, 29), 1)[:2] == (Period.DAY, utc(2026, 3, 29))  # Sunday, DST
     assert read(date(2026, 7, 27), 2)[:2] == (Period.DAYS2, utc(2026, 7, 27))  # Mon-Tue
     # Mon-Thu: the week less its last 3 days; Thu-Sun: less its first 3.
     assert read(date(2026, 8, 24), 4) == (
@@ -220,6 +248,7 @@ def test_partial_weeks_read_the_runs_at_a_week_s_edges() -> None:
     )  # fmt: skip
     assert read(date(2026, 8, 24), 5)[2] == ["+1raw", "-1days2", "-1raw"]  # Mon-Fri
     assert read(date(2026, 5, 5), 3) == (None, None, [])  # Tue-Thu: no run
+    assert read(date(2026, 8, 24), 6)[2] == ["+1raw", "-1days1", "-1raw"]  # Mon-Sat
     # Four days as the 3-day run and a day (advocates by shares).
     monday = datetime.combine(date(2026, 8, 24), time.min, berlin)
     r = ranked(monday, monday + timedelta(days=4), four_days_as_run=True)

@@ -41,6 +41,8 @@ _RUNS = {1: Grain.RUN1, 2: Grain.RUN2, 3: Grain.RUN3}
 class Period(StrEnum):
     """Grains of `contributor_rollups` (ranked per period)."""
 
+    DAY = "day"
+    """A UTC day (0014)."""
     DAYS1 = "days1"
     """The first or last k (1-3) UTC days of a UTC week (0010)."""
     DAYS2 = "days2"
@@ -234,14 +236,18 @@ _MIN_SLIVERS_ALLOWED = timedelta(hours=28)
 
 
 def ranked(start: datetime, end: datetime, *, four_days_as_run: bool = False) -> Ranked | None:
-    """[start, end) as the first or last 1-3 UTC days of a UTC week (`_week_edge`; and
-    4 with `four_days_as_run`), or as one UTC week, month or year whose nearest
-    boundaries to both edges are one period apart, ± the slivers to the true edges
-    (small: see `_MAX_SLIVERS`), each cut into rollup pieces (a week's days left out at
-    its start or end: that run, see `_week_slivers`). None when no period is that
-    close."""
+    """[start, end) as one UTC day, as the first or last 2-3 UTC days of a UTC week
+    (`_week_edge`; and 4 with `four_days_as_run`), or as one UTC week, month or year
+    whose nearest boundaries to both edges are one period apart, ± the slivers to the
+    true edges (small: see `_MAX_SLIVERS`), each cut into rollup pieces (a week's days
+    left out at its start or end: that run, see `_week_slivers`). None when no period is
+    that close."""
     if end <= start:
         return None
+    day_start, day_end = _nearest_day(start), _nearest_day(end)
+    if day_end - day_start == DAY:
+        # A local day in any zone: its UTC day, ± up to 12 h of raw shares at each edge.
+        return Ranked(Period.DAY, day_start, _slivers(start, day_start, end, day_end))
     edge = _week_edge(start, end, four_days=four_days_as_run)
     if edge is not None:
         return edge
