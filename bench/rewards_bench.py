@@ -931,8 +931,9 @@ def main() -> int:
     parser.add_argument(
         "--consumers",
         type=int,
-        default=1,
-        help="ledger consumers (one group, co-partitioned) in the consuming process",
+        default=RewardsSettings.model_fields["consumer_instances"].default,
+        help="ledger consumers (one group, co-partitioned) in the consuming process; "
+        "default: the service's",
     )
     parser.add_argument(
         "--phases",
