@@ -8,7 +8,8 @@ platform's topics and other runs are untouched.
    events (varied visitors, user agents and prefixes, so every fraud rule has
    work) with a plain AIOKafkaProducer, then run the service's real handler
    (`consumers.on_engagement`) in the real `ConsumerRunner` (`--consumers N` of one
-   group, as `CHORUS_METRICS_INGEST_CONSUMER_INSTANCES` runs them), the
+   group, as `CHORUS_METRICS_INGEST_CONSUMER_INSTANCES` runs them; with `--processes P`
+   in P processes, as P replicas of the service would), the
    `engagement.updated` flusher and the contributor-rankings fold. The headline is
    measured from the first batch handled to the moment every click is judged and
    committed with its share aggregates AND every dirty share has been flushed to
@@ -30,7 +31,8 @@ platform's topics and other runs are untouched.
    half-hour zones, a whole year): the median of `--report-runs` runs each.
 
     .venv/bin/python bench/metrics_bench.py [--clicks 200000] [--shares 20000]
-        [--click-age-days 2] [--consumers 2 --partitions 6] [--kpi-engagements 2000000]
+        [--click-age-days 2] [--processes 2] [--consumers 2 --partitions 6]
+        [--kpi-engagements 2000000]
         [--kpi-shares 200000] [--queries 300]
         [--compare-raw] [--kpi-schema bench_kpi_10m] [--kpi-reports all]
 
