@@ -18,8 +18,8 @@ class RewardsSettings(ServiceSettings):
     """Ledger consumers in this process, members of one group (each takes a share of the
     partitions; more than the partition count sit idle). A batch's Python work then
     overlaps another member's Postgres transaction and Redis write (see `ledger_worker`):
-    freshness at 2,000 events/s p99 614-663 ms with two against 752-857 with one, at
-    ~10% more CPU per event (bench/README.md, 28 Nov 2026)."""
+    freshness at 2,000 events/s p99 median 663 ms with two against 754 with one (wide
+    spread), at ~10% more CPU per event (bench/README.md, 28 Nov 2026)."""
     topic_prefix: str = ""
     """Prefix of the consumed topic names; isolated test and benchmark runs only."""
     trace_messages: bool | None = None
