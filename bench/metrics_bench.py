@@ -245,6 +245,18 @@ def _ingest_runners(
     ]
 
 
+def _stamping_handler(first_batch: Any) -> Any:
+    """The service's ingest handler, stamping `first_batch.value` (a multiprocessing
+    Value: wall time, shared across `--processes`) when its first batch starts."""
+
+    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
+        if not first_batch.value:
+            first_batch.value = time.time()
+        return await on_engagement(batch, conn)
+
+    return handler
+
+
 def _click_spec(run: str) -> Any:
     """`click.recorded` on this run's own raw topic."""
     return dataclasses.replace(CLICK_RECORDED, topic=f"bench.{run}.clicks.raw")
@@ -274,13 +286,7 @@ async def _replica(args: argparse.Namespace, run: str, replica: Replica) -> None
     spec = _click_spec(run)
     schema = f"bench_metrics_{run}"
     pool = await create_pool(args.dsn, schema, min_size=1, max_size=args.consumers + 1)
-
-    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
-        if not replica.first_batch.value:
-            replica.first_batch.value = time.time()
-        return await on_engagement(batch, conn)
-
-    runners = _ingest_runners(args, pool, run, spec, handler)
+    runners = _ingest_runners(args, pool, run, spec, _stamping_handler(replica.first_batch))
     replica.ready.set()
     try:
         await asyncio.to_thread(replica.go.wait)
@@ -308,17 +314,11 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
     produce_s, clicked = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, picker)
     log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
 
-    first_batch: list[float] = []
-
-    async def handler(batch: Any, conn: asyncpg.Connection) -> Any:
-        if not first_batch:
-            first_batch.append(time.time())
-        return await on_engagement(batch, conn)
-
-    runners = _ingest_runners(args, pool, run, spec, handler)
     # --processes P: P - 1 more processes of the same group's runners, as P replicas of
     # the service would run (spawned and connected before the clock starts).
     context = multiprocessing.get_context("spawn")
+    first_batch = context.Value("d", 0.0)
+    runners = _ingest_runners(args, pool, run, spec, _stamping_handler(first_batch))
     replicas = [
         Replica(
             context.Event(),
@@ -385,7 +385,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
                 )
                 if not unfolded:
                     break
-            if time.monotonic() > deadline or any(r.failure for r in runners):
+            failed = any(r.failure for r in runners) or any(not c.is_alive() for c in children)
+            if time.monotonic() > deadline or failed:
                 raise RuntimeError(
                     f"ingestion stalled: {judged} judged, dirty {dirty}, unfolded {unfolded}"
                 )
@@ -406,7 +407,8 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         for child in children:
             await asyncio.to_thread(child.join, 30)
     # Wall clock (time.time): the replicas' first batches are stamped in other processes.
-    started = min([first_batch[0]] + [r.first_batch.value for r in replicas if r.first_batch.value])
+    stamps = [first_batch.value] + [r.first_batch.value for r in replicas]
+    started = min(t for t in stamps if t)
     seconds = done - started
     to_events = emitted[0] - started
     verdicts = dict(

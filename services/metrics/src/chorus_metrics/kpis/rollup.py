@@ -291,11 +291,12 @@ def _week_slivers(start: datetime, week_start: datetime, end: datetime,
     return out + _slivers(start, week_start, end, week_end)
 
 
-_RUN_PERIODS = {1: Period.DAYS1, 2: Period.DAYS2, 3: Period.DAYS3}
+# One day is `ranked`'s own case (its UTC day, 0014): a run read as a period is 2-3 days.
+_RUN_PERIODS = {2: Period.DAYS2, 3: Period.DAYS3}
 
 
 def _week_edge(start: datetime, end: datetime, *, four_days: bool) -> Ranked | None:
-    """[start, end) as the first or last 1-3 UTC days of a UTC week (a report's partial
+    """[start, end) as the first or last 2-3 UTC days of a UTC week (a report's partial
     first or last week), ± the hours to its nearest UTC midnights (raw slivers, under
     12 h each). None when it is not such a run.
 
@@ -308,7 +309,7 @@ def _week_edge(start: datetime, end: datetime, *, four_days: bool) -> Ranked | N
     plus a day is bounded, hence `four_days` for those reports."""
     near_start, near_end = _nearest_day(start), _nearest_day(end)
     days = (near_end - near_start) // DAY
-    if not 1 <= days <= (4 if four_days else 3):
+    if not 2 <= days <= (4 if four_days else 3):
         return None
     grain = _RUN_PERIODS[min(days, 3)]
     if near_start.weekday() == 0:
