@@ -877,6 +877,8 @@ async def run(args: argparse.Namespace) -> int:
         await ensure_topics(args.bootstrap, env.topics + [f"{t}.dlq" for t in env.topics], 3)
         if "throughput" in phases:
             results["throughput"] = await throughput(args, env)
+            # bench/stack_cpu.py ends its consumer-phase window here.
+            print(f"rewards consumer done: {args.events} events", flush=True)
         if "service" in phases:
             results["service"] = []
             for workers in (int(w) for w in args.service_workers.split(",")):
