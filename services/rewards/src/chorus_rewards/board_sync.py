@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -78,17 +79,25 @@ async def update_standings(
         if writing is not None:
             await writing
     await repo.save(conn, [rows[k] for k in keys])
-    for (tenant_id, advocate_id, scope), p, bucket in sorted(late):
+    cells = sorted(late)
+    bounds = [
+        (tenant_id, advocate_id, scope, *_bucket_bounds(contexts[tenant_id].tz, p, bucket))
+        for (tenant_id, advocate_id, scope), p, bucket in cells
+    ]
+    metrics.LATE_BUCKETS.inc(len(cells))
+    for cell, sums in zip(cells, await repo.aggregate_cells(conn, bounds), strict=True):
+        (tenant_id, advocate_id, scope), p, bucket = cell
         tz = contexts[tenant_id].tz
-        period = PERIODS[p]
-        start, end = bucket_start(period, bucket, tz), bucket_end(period, bucket, tz)
-        sums = await repo.aggregate_cell(conn, tenant_id, advocate_id, scope, start, end)
-        metrics.LATE_BUCKETS.inc()
         for m, (total, last) in enumerate(sums):
             if last is not None and ranks_metric(scope, m):
                 s = p * _METRICS + m
                 changes.set_slot(tenant_id, tz, scope, s, bucket, advocate_id, total, last)
     return changes
+
+
+def _bucket_bounds(tz: ZoneInfo, p: int, bucket: int) -> tuple[datetime, datetime]:
+    period = PERIODS[p]
+    return bucket_start(period, bucket, tz), bucket_end(period, bucket, tz)
 
 
 Late = set[tuple[repo.StandingKey, int, int]]

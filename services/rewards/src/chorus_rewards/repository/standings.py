@@ -1,4 +1,4 @@
-"""Standings rows, the ledger aggregate of one late board cell, and the ledger stream."""
+"""Standings rows, the ledger aggregates of late board cells, and the ledger stream."""
 
 from __future__ import annotations
 
@@ -100,39 +100,46 @@ CellAggregate = tuple[tuple[int, int | None], tuple[int, int | None], tuple[int,
 """(value, reach time in epoch ms or None when no entry changed it) per metric."""
 
 
-async def aggregate_cell(
-    conn: asyncpg.Connection,
-    tenant_id: str,
-    advocate_id: str,
-    scope: str,
-    start: datetime,
-    end: datetime,
-) -> CellAggregate:
-    """Sum the earning entries of one advocate in one scope and time range (a late bucket)."""
-    kind, _, scope_id = scope.partition(":")
-    row = await conn.fetchrow(
-        "SELECT coalesce(sum(points), 0)::bigint AS p, "
-        "max(occurred_at) FILTER (WHERE points <> 0) AS pa, "
-        "coalesce(sum(engagement), 0)::bigint AS e, "
-        "max(occurred_at) FILTER (WHERE engagement <> 0) AS ea, "
-        "coalesce(sum(reach), 0)::bigint AS r, max(occurred_at) FILTER (WHERE reach <> 0) AS ra "
-        "FROM ledger WHERE tenant_id = $1 AND advocate_id = $2 AND kind = ANY($3::text[]) "
-        "AND occurred_at >= $4 AND occurred_at < $5 AND CASE $6 "
-        "WHEN 'team' THEN $7 = ANY(team_ids) WHEN 'tag' THEN $7 = ANY(hashtags) ELSE true END",
-        tenant_id,
-        advocate_id,
+LateCell = tuple[str, str, str, datetime, datetime]
+"""(tenant, advocate, scope, start, end) of a late bucket's cell."""
+
+
+async def aggregate_cells(
+    conn: asyncpg.Connection, cells: Sequence[LateCell]
+) -> list[CellAggregate]:
+    """Sum the earning entries of each cell (one advocate, one scope, a time range: a late
+    bucket), in `cells`' order. One statement for all: a batch read two topics, so an
+    advocate's events of an older bucket come after newer ones now and then (~14% of the
+    bench's events), and one round trip per cell cost more than the sums."""
+    if not cells:
+        return []
+    found = await conn.fetch(
+        "SELECT a.p, a.pa, a.e, a.ea, a.r, a.ra "
+        "FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS c(v, i) "
+        "CROSS JOIN LATERAL ("
+        " SELECT coalesce(sum(points), 0)::bigint AS p, "
+        "  max(occurred_at) FILTER (WHERE points <> 0) AS pa, "
+        "  coalesce(sum(engagement), 0)::bigint AS e, "
+        "  max(occurred_at) FILTER (WHERE engagement <> 0) AS ea, "
+        "  coalesce(sum(reach), 0)::bigint AS r, "
+        "  max(occurred_at) FILTER (WHERE reach <> 0) AS ra "
+        " FROM ledger WHERE tenant_id = c.v->>0 AND advocate_id = c.v->>1 "
+        " AND kind = ANY($2::text[]) AND occurred_at >= (c.v->>4)::timestamptz "
+        " AND occurred_at < (c.v->>5)::timestamptz AND CASE c.v->>2 "
+        " WHEN 'team' THEN c.v->>3 = ANY(team_ids) WHEN 'tag' THEN c.v->>3 = ANY(hashtags) "
+        " ELSE true END) AS a "
+        "ORDER BY c.i",
+        rows(
+            (tenant_id, advocate_id, *scope.partition(":")[::2], start, end)
+            for tenant_id, advocate_id, scope, start, end in cells
+        ),
         _EARNING,
-        start,
-        end,
-        kind,
-        scope_id,
     )
-    assert row is not None
 
     def at(value: datetime | None) -> int | None:
         return None if value is None else to_ms(value)
 
-    return ((row["p"], at(row["pa"])), (row["e"], at(row["ea"])), (row["r"], at(row["ra"])))
+    return [((r["p"], at(r["pa"])), (r["e"], at(r["ea"])), (r["r"], at(r["ra"]))) for r in found]
 
 
 async def earning_entries(conn: asyncpg.Connection, tenant_id: str) -> AsyncIterator[Any]:
