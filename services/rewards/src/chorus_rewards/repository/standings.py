@@ -108,7 +108,7 @@ async def aggregate_cells(
     conn: asyncpg.Connection, cells: Sequence[LateCell]
 ) -> list[CellAggregate]:
     """Sum the earning entries of each cell (one advocate, one scope, a time range: a late
-    bucket), in `cells`' order. One statement for all: a batch read two topics, so an
+    bucket), in `cells`' order. One statement for all: a batch reads two topics, so an
     advocate's events of an older bucket come after newer ones now and then (~14% of the
     bench's events), and one round trip per cell cost more than the sums."""
     if not cells:
