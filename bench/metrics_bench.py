@@ -35,6 +35,11 @@ platform's topics and other runs are untouched.
         [--kpi-engagements 2000000]
         [--kpi-shares 200000] [--queries 300]
         [--compare-raw] [--kpi-schema bench_kpi_10m] [--kpi-reports all]
+        [--no-read-models]
+
+`--no-read-models` drops, after seeding, the triggers of the run's own schema that
+maintain the KPI read models: ingestion proper (click rows and fraud history, share
+totals, `engagement.updated` through the outbox) measured by itself. Not the service.
 
 Targets: >= 10,000 engagements/s; top-contributors p99 <= 100 ms.
 """
@@ -310,6 +315,13 @@ async def ingestion(args: argparse.Namespace, pool: asyncpg.Pool, run: str) -> d
         shares = await seed_shares(conn, tenant, args.shares, advocates=max(args.shares // 20, 1))
         # Seeding's rollups are folded before the clock starts (0009), as its triggers were.
         await fold_rollups(conn)
+        if args.no_read_models:
+            # This run's own schema: its shares and clicks maintain no KPI read model.
+            await conn.execute(
+                "DROP TRIGGER share_rollups_update ON shares; "
+                "DROP TRIGGER engagement_rollups_insert ON clicks; "
+                "DROP TRIGGER engagement_rollups_update ON clicks"
+            )
     picker = SharePicker(shares, args.click_age_days)
     produce_s, clicked = await produce_clicks(args.bootstrap, spec, tenant, args.clicks, picker)
     log.info("produced %d clicks in %.1fs", args.clicks, produce_s)
@@ -900,7 +912,8 @@ async def main(args: argparse.Namespace) -> None:
                 f"ingestion: {result['clicks']} clicks judged + aggregated + flushed in "
                 f"{result['to_events_s']:.2f}s = {result['to_events_rate']:,.0f} engagements/s "
                 f"(target >= 10,000), {args.processes} process(es) x {args.consumers} "
-                f"consumer(s), {args.partitions} partitions\n"
+                f"consumer(s), {args.partitions} partitions"
+                f"{' [--no-read-models: not the service]' if args.no_read_models else ''}\n"
                 f"  contributor rankings folded too (they lag by up to the fold interval): "
                 f"{result['seconds']:.2f}s = {result['rate']:,.0f}/s\n"
                 f"  clicks {result['workload']}\n"
@@ -1006,6 +1019,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         help="clicks land on shares whose age from the newest share is exponential with this "
         "mean (days); default: uniformly on all shares, posted over a year",
+    )
+    parser.add_argument(
+        "--no-read-models",
+        action="store_true",
+        help="ingestion: after seeding, drop the run schema's triggers that maintain the KPI "
+        "read models (share and engagement rollups, contributor deltas): what ingestion "
+        "proper costs by itself; not the service",
     )
     parser.add_argument("--kpi-engagements", type=int, default=2_000_000)
     parser.add_argument("--kpi-shares", type=int, default=200_000)

@@ -30,13 +30,17 @@ database `bench_rewards_<random>`, topics `bench<random>.share.posted` /
         [--tenants 10] [--batch-size 1000] [--trace-messages] [--rates 500,2000]
         [--freshness-seconds 20] [--board 1000000] [--read-seconds 10]
         [--concurrency 16] [--workers 1] [--consumers 1]
-        [--phases throughput,freshness,reads]
+        [--phases throughput,freshness,reads] [--ledger-only]
 
 1b (`--phases service`, not in the default run): the same backlog consumed by the
 service as deployed (`uvicorn --workers W`, each worker running its ledger consumers,
 one group), for each W of `--service-workers` (default 1,2), on topics with
 `--partitions` partitions; rate from the first tracked event to the last (polled), and
 the CPU of every service process per event.
+
+--ledger-only (throughput phase): the handler writes only the ledger effects (tracking,
+ledger rows, accounts, shares, share progress, cap days, badges): no standings, board
+cells or Redis. Not a mode of the service: what the ledger path costs by itself.
 
 --consumers N runs N ledger consumers of one group in the consuming process (the
 throughput phase's and the freshness service's, CHORUS_REWARDS_CONSUMER_INSTANCES=N):
@@ -88,7 +92,7 @@ from chorus_platform.migrate import apply_migrations
 from chorus_rewards.app import build_spec
 from chorus_rewards.board_sync import BoardWriter
 from chorus_rewards.boards import Metric, board_key, changes_channel
-from chorus_rewards.consumers import LedgerConsumer
+from chorus_rewards.consumers import LedgerConsumer, accrue_events, write_effects
 from chorus_rewards.leaderboards import BoardQuery, close_leaderboards, open_leaderboards
 from chorus_rewards.ledger_worker import consumed_specs
 from chorus_rewards.periods import Period
@@ -267,10 +271,22 @@ async def consume_raw(bootstrap: str, topics: list[str], n: int) -> float:
         await consumer.stop()
 
 
+class LedgerOnly:
+    """`--ledger-only`: the consumer's ledger effects alone (tracking, ledger rows,
+    accounts, shares, share progress, cap days, badges), with no standings, board cells
+    or Redis. Not a product mode: it measures what the ledger path costs by itself."""
+
+    async def __call__(
+        self, batch: Sequence[Envelope[Any]], conn: asyncpg.Connection
+    ) -> AfterCommit | None:
+        await write_effects(conn, await accrue_events(conn, batch))
+        return None
+
+
 class Meter:
     """Wraps the handler: first call, and applied counts once each batch's Redis write ran."""
 
-    def __init__(self, inner: LedgerConsumer, target: int) -> None:
+    def __init__(self, inner: LedgerConsumer | LedgerOnly, target: int) -> None:
         self.inner = inner
         self.target = target
         self.applied = 0
@@ -312,7 +328,7 @@ async def throughput(args: argparse.Namespace, env: Env) -> dict[str, Any]:
     raw_s = await consume_raw(args.bootstrap, env.topics, args.events)
     print("rewards consumer ...", flush=True)
     writer = BoardWriter(env.redis)
-    meter = Meter(LedgerConsumer(writer), args.events)
+    meter = Meter(LedgerOnly() if args.ledger_only else LedgerConsumer(writer), args.events)
     # --consumers N: N runners of one group in this process, as the service runs them with
     # CHORUS_REWARDS_CONSUMER_INSTANCES=N (co-partitioned, one shared board writer). They
     # join one after another, so the first batches pay a rebalance: counted, not hidden.
@@ -790,7 +806,9 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
                 [
                     ["raw aiokafka consume", f"{t['raw_rate']:,.0f}", "100%", "-", "-", "-"],
                     [
-                        "rewards consumer (ledger + Redis)",
+                        "ledger path only (--ledger-only)"
+                        if args.ledger_only
+                        else "rewards consumer (ledger + Redis)",
                         f"{t['rate']:,.0f}",
                         f"{t['rate'] / t['raw_rate']:.1%}",
                         f"{t['cpu_us']:.0f}",
@@ -922,6 +940,12 @@ def main() -> int:
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--trace-messages", action="store_true")
+    parser.add_argument(
+        "--ledger-only",
+        action="store_true",
+        help="throughput phase: the ledger effects alone, no standings, boards or Redis "
+        "(what the ledger path costs by itself; not the service)",
+    )
     parser.add_argument(
         "--rates", default="500,2000", help="freshness runs, in order (low first: no backlog)"
     )
